@@ -1,0 +1,56 @@
+"""``create_app(settings)``: the ASGI app with every face mounted and error handlers wired."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from callvault import __version__
+from callvault.api.native.errors import NativeError, native_error_response
+from callvault.api.native.routes import router as native_router
+from callvault.api.ratelimit import RateLimiter, limits_for
+from callvault.api.ringcentral.calllog import router as calllog_router
+from callvault.api.ringcentral.errors import RcError, rc_error_response
+from callvault.api.ringcentral.oauth import router as oauth_router
+from callvault.services.container import Services
+from callvault.settings import Settings
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    """Build the app. Pass ``services`` to share them with the caller (tests, CLI)."""
+    owned = services is None
+    svc = services or Services.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            svc.close()
+
+    app = FastAPI(title="callvault", version=__version__, lifespan=lifespan)
+    app.state.services = svc
+    limits = limits_for(settings.rate_limits)
+    app.state.rate_limiter = RateLimiter(limits) if limits else None
+    app.add_exception_handler(RcError, rc_error_response)
+    app.add_exception_handler(NativeError, native_error_response)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.include_router(oauth_router)
+    app.include_router(calllog_router)
+    app.include_router(native_router)
+    return app
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's own validation failures, answered in the shape of the face that was called."""
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0] if exc.errors() else {"loc": ("request",), "msg": "invalid"}
+    field = ".".join(str(p) for p in first["loc"][1:]) or "request"
+    if request.url.path.startswith("/restapi"):
+        body = RcError(400, "CMN-101", f"Parameter [{field}] value is invalid", parameterName=field)
+        return rc_error_response(request, body)
+    return native_error_response(request, NativeError(400, "invalid-input", first["msg"], field))

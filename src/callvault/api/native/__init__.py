@@ -1,0 +1,1 @@
+"""callvault's own API (``/api/v1``): ingestion of finished call records, and health."""

@@ -1,0 +1,1 @@
+"""The RingCentral-compatible face: OAuth, call logs, and RingCentral's error shape."""

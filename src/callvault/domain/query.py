@@ -1,0 +1,43 @@
+"""What a caller asks of the call store: a filter, a window and a page, free of any dialect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from callvault.domain.enums import CallType, Direction, RecordingType, Transport
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True, kw_only=True)
+class CallQuery:
+    """A call-log list query. ``extension_id`` set means the extension's own log."""
+
+    account_id: int
+    extension_id: int | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    directions: frozenset[Direction] = frozenset()
+    types: frozenset[CallType] = frozenset()
+    transports: frozenset[Transport] = frozenset()
+    phone_number: str | None = None
+    session_id: str | None = None
+    telephony_session_id: str | None = None
+    # None: no recording filter; empty set: any recording; else those recording types.
+    recording_types: frozenset[RecordingType] | None = None
+    metadata_categories: frozenset[str] = frozenset()
+    show_deleted: bool = False
+    show_blocked: bool = True
+    page: int = 1
+    per_page: int = 100
+    with_legs: bool = False
+
+
+@dataclass(slots=True)
+class Page(Generic[T]):
+    """One page of results and whether more exist after it (no total: counting is costly)."""
+
+    items: list[T] = field(default_factory=list)
+    has_more: bool = False

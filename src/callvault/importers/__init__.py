@@ -1,0 +1,1 @@
+"""File and payload formats turned into domain records. Pure parsing: no database, no UI."""

@@ -1,0 +1,1 @@
+"""Use cases that compose storage and domain: ingest, queries, accounts and OAuth."""

@@ -1,0 +1,183 @@
+"""Accounts, extensions, users, OAuth apps and JWT credentials: creation and lookup."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+import jwt
+from sqlalchemy.exc import IntegrityError
+
+from callvault.errors import Conflict, InvalidInput, NotFound
+from callvault.services.clock import Clock, now_ms, system_clock
+from callvault.services.secrets import SigningKey, hash_secret
+from callvault.storage import accounts as rows
+from callvault.storage.accounts import AccountRow, AppRow, ExtensionRow, UserRow
+from callvault.storage.engine import Database
+
+
+class Role(StrEnum):
+    """``admin`` reads the company log; ``user`` reads only the own extension's log."""
+
+    ADMIN = "admin"
+    USER = "user"
+
+
+# What a RingCentral app asks for to read and manage call logs.
+DEFAULT_SCOPES = ("ReadAccounts", "ReadCallLog", "EditCallLog", "ReadCallRecording", "RingOut")
+DEFAULT_GRANTS = ("password", "urn:ietf:params:oauth:grant-type:jwt-bearer", "refresh_token")
+EXTENSION_TYPES = ("User", "Department", "IvrMenu", "Announcement", "Voicemail", "ParkLocation")
+JWT_AUDIENCE = "callvault-oauth"
+
+_EXT_NUMBER = re.compile(r"^\d{1,8}$")
+
+
+@dataclass(slots=True, frozen=True)
+class IssuedApp:
+    client_id: str
+    client_secret: str | None
+
+
+def _new_id() -> int:
+    """A 9-digit id, the shape RingCentral's account and extension ids have."""
+    return 100_000_000 + secrets.randbelow(900_000_000)
+
+
+class AccountService:
+    def __init__(self, db: Database, secret_key: SigningKey, clock: Clock = system_clock) -> None:
+        self.db = db
+        self.secret_key = secret_key
+        self.clock = clock
+
+    def create_account(
+        self, name: str, main_number: str | None = None, *, account_id: int | None = None
+    ) -> AccountRow:
+        row = AccountRow(account_id or _new_id(), name, main_number)
+        with self.db.write() as conn:
+            rows.insert_account(conn, row, now_ms(self.clock))
+        return row
+
+    def account(self, account_id: int) -> AccountRow:
+        with self.db.read() as conn:
+            row = rows.get_account(conn, account_id)
+        if row is None:
+            raise NotFound(f"account {account_id} does not exist", field="accountId")
+        return row
+
+    def list_accounts(self) -> list[AccountRow]:
+        with self.db.read() as conn:
+            return rows.list_accounts(conn)
+
+    def add_extension(
+        self,
+        account_id: int,
+        number: str,
+        name: str,
+        type: str = "User",
+        *,
+        extension_id: int | None = None,
+    ) -> ExtensionRow:
+        if not _EXT_NUMBER.match(number):
+            raise InvalidInput(f"extension number {number!r} must be 1-8 digits", field="number")
+        if type not in EXTENSION_TYPES:
+            raise InvalidInput(
+                f"extension type {type!r} is not one of {', '.join(EXTENSION_TYPES)}", field="type"
+            )
+        self.account(account_id)
+        row = ExtensionRow(extension_id or _new_id(), account_id, number, name, type)
+        try:
+            with self.db.write() as conn:
+                rows.insert_extension(conn, row, now_ms(self.clock))
+        except IntegrityError as exc:
+            raise Conflict(f"extension {number} already exists", field="number") from exc
+        return row
+
+    def extensions(self, account_id: int) -> list[ExtensionRow]:
+        with self.db.read() as conn:
+            return rows.list_extensions(conn, account_id)
+
+    def extension_by_number(self, account_id: int, number: str) -> ExtensionRow | None:
+        with self.db.read() as conn:
+            return rows.find_extension(conn, account_id, number)
+
+    def add_user(
+        self,
+        account_id: int,
+        extension_number: str,
+        *,
+        email: str | None,
+        password: str,
+        role: Role = Role.USER,
+    ) -> UserRow:
+        if len(password) < 8:
+            raise InvalidInput("password must have at least 8 characters", field="password")
+        ext = self.extension_by_number(account_id, extension_number)
+        if ext is None:
+            raise NotFound(f"extension {extension_number} does not exist", field="extension")
+        pw_hash = hash_secret(password)
+        try:
+            with self.db.write() as conn:
+                user_id = rows.insert_user(
+                    conn,
+                    account_id=account_id,
+                    extension_id=ext.id,
+                    email=email.lower() if email else None,
+                    password_hash=pw_hash,
+                    role=role.value,
+                    now_ms=now_ms(self.clock),
+                )
+        except IntegrityError as exc:
+            raise Conflict("a user with that extension or email already exists") from exc
+        return UserRow(user_id, account_id, ext.id, email, pw_hash, role.value)
+
+    def users(self, account_id: int) -> list[UserRow]:
+        with self.db.read() as conn:
+            return rows.list_users(conn, account_id)
+
+    def set_password(self, user_id: int, password: str) -> None:
+        if len(password) < 8:
+            raise InvalidInput("password must have at least 8 characters", field="password")
+        with self.db.write() as conn:
+            rows.set_password_hash(conn, user_id, hash_secret(password))
+
+    def create_app(
+        self,
+        account_id: int | None,
+        name: str,
+        *,
+        grants: tuple[str, ...] = DEFAULT_GRANTS,
+        scopes: tuple[str, ...] = DEFAULT_SCOPES,
+        public: bool = False,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+    ) -> IssuedApp:
+        """Register an OAuth client; the plain secret is returned once and stored hashed."""
+        cid = client_id or secrets.token_urlsafe(16)
+        secret = None if public else (client_secret or secrets.token_urlsafe(32))
+        row = AppRow(cid, account_id, name, hash_secret(secret) if secret else None, grants, scopes)
+        with self.db.write() as conn:
+            rows.insert_app(conn, row, now_ms(self.clock))
+        return IssuedApp(cid, secret)
+
+    def apps(self, account_id: int) -> list[AppRow]:
+        with self.db.read() as conn:
+            return rows.list_apps(conn, account_id)
+
+    def issue_jwt(self, user_id: int) -> str:
+        """A JWT credential for the JWT bearer grant, like one made in RingCentral's portal.
+
+        It is signed with the server's secret key and can be revoked by its ``jti``.
+        """
+        with self.db.read() as conn:
+            user = rows.get_user(conn, user_id)
+        if user is None:
+            raise NotFound(f"user {user_id} does not exist", field="user")
+        jti = uuid.uuid4().hex
+        issued = now_ms(self.clock)
+        with self.db.write() as conn:
+            rows.insert_jwt_credential(conn, jti, user_id, issued)
+        claims = {"sub": str(user_id), "jti": jti, "iat": issued // 1000, "aud": JWT_AUDIENCE}
+        return jwt.encode(claims, self.secret_key.get(), algorithm="HS256")

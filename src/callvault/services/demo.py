@@ -1,0 +1,93 @@
+"""Demo data: an account with an admin, users, extensions, an OAuth app, and call history.
+
+Deterministic for a given seed (ids, names, numbers and traffic), so two runs with the same seed
+and the same ``now`` produce the same records.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from callvault.services.accounts import Role
+from callvault.services.container import Services
+from callvault.services.demo_traffic import DemoExtension, generate_calls
+from callvault.services.ingest import IngestReport
+
+DEMO_PASSWORD = "demo-password-1"
+DEMO_MAIN_NUMBER = "+16505550100"
+
+# (number, name, type): users first, then a ring group (Department) answered by its members.
+_EXTENSIONS = (
+    ("101", "Alice Admin", "User"),
+    ("102", "Bob Sales", "User"),
+    ("103", "Carol Support", "User"),
+    ("104", "Dan Support", "User"),
+    ("105", "Erin Finance", "User"),
+    ("200", "Support Group", "Department"),
+)
+
+
+@dataclass(slots=True)
+class DemoAccount:
+    account_id: int
+    admin_username: str
+    admin_extension: str
+    password: str
+    client_id: str
+    client_secret: str
+    jwt: str
+    extensions: list[DemoExtension] = field(default_factory=list)
+
+
+def create_demo_account(services: Services, *, seed: int = 7) -> DemoAccount:
+    """Create the demo account, its extensions, users (admin on 101) and a confidential app."""
+    rng = random.Random(seed)
+    account_id = 400_000_000 + rng.randrange(100_000_000)
+    acc = services.accounts.create_account("Demo Company", DEMO_MAIN_NUMBER, account_id=account_id)
+    exts: list[DemoExtension] = []
+    for n, (number, name, kind) in enumerate(_EXTENSIONS):
+        row = services.accounts.add_extension(
+            acc.id, number, name, kind, extension_id=account_id + 1000 + n
+        )
+        exts.append(DemoExtension(row.id, number, name, kind))
+        if kind == "User":
+            first = name.split()[0].lower()
+            services.accounts.add_user(
+                acc.id,
+                number,
+                email=f"{first}@demo.callvault.test",
+                password=DEMO_PASSWORD,
+                role=Role.ADMIN if number == "101" else Role.USER,
+            )
+    app = services.accounts.create_app(acc.id, "Demo app", client_id=f"demo-{seed}-{account_id}")
+    admin = services.accounts.users(acc.id)[0]
+    return DemoAccount(
+        account_id=acc.id,
+        admin_username=f"{DEMO_MAIN_NUMBER}*101",
+        admin_extension="101",
+        password=DEMO_PASSWORD,
+        client_id=app.client_id,
+        client_secret=app.client_secret or "",
+        jwt=services.accounts.issue_jwt(admin.id),
+        extensions=exts,
+    )
+
+
+def load_demo_traffic(
+    services: Services, demo: DemoAccount, *, days: int, seed: int, now: datetime
+) -> IngestReport:
+    """Generate ``days`` of calls ending at ``now`` and ingest them through the write path."""
+    report = IngestReport()
+    batch = []
+    for record in generate_calls(
+        demo.extensions, days=days, seed=seed, now=now, main_number=DEMO_MAIN_NUMBER
+    ):
+        batch.append(record)
+        if len(batch) >= 1000:
+            report.merge(services.ingest.ingest(demo.account_id, batch))
+            batch.clear()
+    if batch:
+        report.merge(services.ingest.ingest(demo.account_id, batch))
+    return report

@@ -1,0 +1,113 @@
+"""The single write path for finished call records: validate ownership, dedupe, store.
+
+Idempotent by construction: a record is keyed by (account, record id) and carries a content
+hash, so the same record sent twice changes nothing, and a changed record replaces the stored
+one and moves its ``lastModifiedTime``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from callvault.domain.calls import CallRecord
+from callvault.services.clock import Clock, now_ms, system_clock
+from callvault.storage.calls import CallStore, EncodedCall, encode_call
+from callvault.storage.engine import Database
+from callvault.storage.schema import extensions
+
+
+@dataclass(slots=True)
+class RecordProblem:
+    """A record that was not stored: its position in the batch, the field, and why."""
+
+    index: int
+    field: str
+    reason: str
+    record_id: str | None = None
+
+
+@dataclass(slots=True)
+class IngestReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[RecordProblem] = field(default_factory=list)
+
+    def merge(self, other: IngestReport, offset: int = 0) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        for p in other.problems:
+            p.index += offset
+            self.problems.append(p)
+
+
+class IngestService:
+    def __init__(self, db: Database, clock: Clock = system_clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def ingest(
+        self,
+        account_id: int,
+        records: Sequence[CallRecord | None],
+        *,
+        positions: Sequence[int] = (),
+    ) -> IngestReport:
+        """Store ``records`` for ``account_id``; returns counts and per-record problems.
+
+        ``None`` entries (records a face already rejected) are skipped but keep their position.
+        Records whose owner extension is not in the account are reported, not stored.
+        """
+        report = IngestReport()
+        known_ext = self._extension_ids(account_id)
+        batch: dict[str, tuple[int, EncodedCall]] = {}
+        for i, record in enumerate(records):
+            if record is None:
+                continue
+            pos = positions[i] if positions else i
+            bad = _ownership_problem(record, known_ext)
+            if bad:
+                report.problems.append(RecordProblem(pos, bad[0], bad[1], record.id))
+                continue
+            # A record repeated inside one batch: the last copy wins, as if sent one by one.
+            if record.id in batch:
+                report.unchanged += 1
+            batch[record.id] = (pos, encode_call(account_id, record))
+        if not batch:
+            return report
+        modified = now_ms(self.clock)
+        with self.db.write() as conn:
+            existing = CallStore.existing(conn, account_id, list(batch))
+            fresh: list[EncodedCall] = []
+            for rid, (_, enc) in batch.items():
+                found = existing.get(rid)
+                if found is None:
+                    fresh.append(enc)
+                elif found[1] == enc.content_hash:
+                    report.unchanged += 1
+                else:
+                    CallStore.replace(conn, found[0], enc, modified)
+                    report.updated += 1
+            CallStore.insert(conn, fresh, modified)
+            report.created += len(fresh)
+        return report
+
+    def _extension_ids(self, account_id: int) -> set[int]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(extensions.c.id).where(extensions.c.account_id == account_id)
+            )
+            return {r[0] for r in rows}
+
+
+def _ownership_problem(record: CallRecord, known: set[int]) -> tuple[str, str] | None:
+    if record.extension_id is not None and record.extension_id not in known:
+        return "extension.id", f"extension {record.extension_id} is not in this account"
+    for n, leg in enumerate(record.legs):
+        if leg.extension_id is not None and leg.extension_id not in known:
+            return f"legs[{n}].extension.id", f"extension {leg.extension_id} is not in this account"
+    return None

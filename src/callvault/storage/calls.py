@@ -1,0 +1,247 @@
+"""The call store: rows of ``calls``/``call_details`` to and from ``CallRecord``.
+
+Writes happen only through ``Database.write()`` connections handed in by the ingest service;
+reads open their own connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, delete, false, or_, select, update
+
+from callvault.domain.calls import CallRecord
+from callvault.domain.enums import Result
+from callvault.domain.query import CallQuery, Page
+from callvault.storage.codec import decode_record, encode_legs, encode_summary, to_ms
+from callvault.storage.engine import Database
+from callvault.storage.schema import call_details, calls
+
+_NON_DIGITS = re.compile(r"\D+")
+
+
+def digits(number: str | None) -> str | None:
+    """``+1 (650) 555-0100`` → ``16505550100``; None or digit-less input gives None."""
+    if not number:
+        return None
+    only = _NON_DIGITS.sub("", number)
+    return only or None
+
+
+@dataclass(slots=True)
+class EncodedCall:
+    """A record ready to write: its narrow row values and its legs blob."""
+
+    record_id: str
+    row: dict[str, Any]
+    legs: bytes
+    content_hash: str
+
+
+def encode_call(account_id: int, record: CallRecord) -> EncodedCall:
+    """Encode a record for storage; ``content_hash`` covers everything but modification time."""
+    summary = encode_summary(record)
+    legs = encode_legs(record.legs)
+    content_hash = hashlib.blake2b(summary + b"\x00" + legs, digest_size=16).hexdigest()
+    cats = record.metadata_categories
+    row = {
+        "account_id": account_id,
+        "record_id": record.id,
+        "owner_extension_id": record.extension_id,
+        "session_id": record.session_id,
+        "telephony_session_id": record.telephony_session_id,
+        "start_ms": to_ms(record.start_time),
+        "direction": record.direction.value,
+        "call_type": record.type.value,
+        "transport": record.transport.value if record.transport else None,
+        "result": record.result.value if record.result else None,
+        "recording_type": record.recording.type.value if record.recording else None,
+        "from_number": digits(record.from_party.phone_number) if record.from_party else None,
+        "to_number": digits(record.to_party.phone_number) if record.to_party else None,
+        "metadata_categories": f",{','.join(cats)}," if cats else None,
+        "blocked": record.result is Result.BLOCKED,
+        "deleted": record.deleted,
+        "content_hash": content_hash,
+        "summary": summary,
+    }
+    return EncodedCall(record.id, row, legs, content_hash)
+
+
+class CallStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- writes (connection from Database.write) -------------------------------------------
+
+    @staticmethod
+    def existing(
+        conn: Connection, account_id: int, record_ids: Sequence[str]
+    ) -> dict[str, tuple[int, str, bool]]:
+        """Map record id → (pk, content hash, deleted) for the ids already stored."""
+        found: dict[str, tuple[int, str, bool]] = {}
+        for start in range(0, len(record_ids), 500):
+            chunk = record_ids[start : start + 500]
+            rows = conn.execute(
+                select(calls.c.record_id, calls.c.pk, calls.c.content_hash, calls.c.deleted).where(
+                    calls.c.account_id == account_id, calls.c.record_id.in_(chunk)
+                )
+            )
+            for rid, pk, h, deleted in rows:
+                found[rid] = (pk, h, deleted)
+        return found
+
+    @staticmethod
+    def insert(conn: Connection, encoded: Sequence[EncodedCall], modified_ms: int) -> None:
+        if not encoded:
+            return
+        rows = [dict(e.row, modified_ms=modified_ms) for e in encoded]
+        result = conn.execute(calls.insert().returning(calls.c.pk, calls.c.record_id), rows)
+        pk_by_id = {rid: pk for pk, rid in result}
+        conn.execute(
+            call_details.insert(),
+            [{"call_pk": pk_by_id[e.record_id], "legs": e.legs} for e in encoded],
+        )
+
+    @staticmethod
+    def replace(conn: Connection, pk: int, encoded: EncodedCall, modified_ms: int) -> None:
+        conn.execute(
+            update(calls).where(calls.c.pk == pk).values(**encoded.row, modified_ms=modified_ms)
+        )
+        conn.execute(
+            update(call_details).where(call_details.c.call_pk == pk).values(legs=encoded.legs)
+        )
+
+    def soft_delete(
+        self, account_id: int, extension_id: int, date_to: datetime, modified_ms: int
+    ) -> int:
+        """Mark an extension's records that started before ``date_to`` deleted; return count."""
+        with self.db.write() as conn:
+            result = conn.execute(
+                update(calls)
+                .where(
+                    calls.c.account_id == account_id,
+                    calls.c.owner_extension_id == extension_id,
+                    calls.c.start_ms < to_ms(date_to),
+                    calls.c.deleted == false(),
+                )
+                .values(deleted=True, modified_ms=modified_ms)
+            )
+            return int(result.rowcount or 0)
+
+    @staticmethod
+    def purge_account(conn: Connection, account_id: int) -> None:
+        pks = select(calls.c.pk).where(calls.c.account_id == account_id)
+        conn.execute(delete(call_details).where(call_details.c.call_pk.in_(pks)))
+        conn.execute(delete(calls).where(calls.c.account_id == account_id))
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def list(self, query: CallQuery) -> Page[CallRecord]:
+        """One page of the log, newest first; legs are read only for this page's rows."""
+        offset = (query.page - 1) * query.per_page
+        stmt = (
+            _filtered(query)
+            .order_by(calls.c.start_ms.desc(), calls.c.pk.desc())
+            .limit(query.per_page + 1)
+            .offset(offset)
+        )
+        with self.db.read() as conn:
+            rows = conn.execute(stmt).all()
+            has_more = len(rows) > query.per_page
+            rows = rows[: query.per_page]
+            legs = _legs_for(conn, [r.pk for r in rows]) if query.with_legs else {}
+        items = [_decode(r, legs.get(r.pk), query.with_legs) for r in rows]
+        return Page(items=items, has_more=has_more)
+
+    def get_many(
+        self,
+        account_id: int,
+        record_ids: Iterable[str],
+        *,
+        extension_id: int | None = None,
+        with_legs: bool = False,
+    ) -> dict[str, CallRecord]:
+        """Records by id within an account (and an extension's log when given)."""
+        ids = list(record_ids)
+        cond = [calls.c.account_id == account_id, calls.c.record_id.in_(ids)]
+        if extension_id is not None:
+            cond.append(calls.c.owner_extension_id == extension_id)
+        with self.db.read() as conn:
+            rows = conn.execute(_row_select().where(*cond)).all()
+            legs = _legs_for(conn, [r.pk for r in rows]) if with_legs else {}
+        return {r.record_id: _decode(r, legs.get(r.pk), with_legs) for r in rows}
+
+    def count(self, account_id: int) -> int:
+        from sqlalchemy import func
+
+        with self.db.read() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).select_from(calls).where(calls.c.account_id == account_id)
+                ).scalar_one()
+            )
+
+
+def _row_select() -> Select[Any]:
+    return select(
+        calls.c.pk, calls.c.record_id, calls.c.summary, calls.c.deleted, calls.c.modified_ms
+    )
+
+
+def _filtered(q: CallQuery) -> Select[Any]:
+    c = calls.c
+    cond: list[Any] = [c.account_id == q.account_id]
+    if q.extension_id is not None:
+        cond.append(c.owner_extension_id == q.extension_id)
+    if q.date_from is not None:
+        cond.append(c.start_ms >= to_ms(q.date_from))
+    if q.date_to is not None:
+        cond.append(c.start_ms <= to_ms(q.date_to))
+    if q.directions:
+        cond.append(c.direction.in_(sorted(d.value for d in q.directions)))
+    if q.types:
+        cond.append(c.call_type.in_(sorted(t.value for t in q.types)))
+    if q.transports:
+        cond.append(c.transport.in_(sorted(t.value for t in q.transports)))
+    if q.phone_number:
+        number = digits(q.phone_number)
+        cond.append(or_(c.from_number == number, c.to_number == number))
+    if q.session_id:
+        cond.append(c.session_id == q.session_id)
+    if q.telephony_session_id:
+        cond.append(c.telephony_session_id == q.telephony_session_id)
+    if q.recording_types is not None:
+        if q.recording_types:
+            cond.append(c.recording_type.in_(sorted(t.value for t in q.recording_types)))
+        else:
+            cond.append(c.recording_type.is_not(None))
+    if q.metadata_categories:
+        cond.append(or_(*(c.metadata_categories.contains(f",{m},") for m in q.metadata_categories)))
+    if not q.show_deleted:
+        cond.append(c.deleted == false())
+    if not q.show_blocked:
+        cond.append(c.blocked == false())
+    return _row_select().where(and_(*cond))
+
+
+def _legs_for(conn: Connection, pks: list[int]) -> dict[int, bytes]:
+    if not pks:
+        return {}
+    rows = conn.execute(
+        select(call_details.c.call_pk, call_details.c.legs).where(call_details.c.call_pk.in_(pks))
+    )
+    return {pk: legs for pk, legs in rows}
+
+
+def _decode(row: Any, legs: bytes | None, with_legs: bool) -> CallRecord:
+    return decode_record(
+        row.summary,
+        legs=legs if with_legs else None,
+        deleted=row.deleted,
+        modified_ms=row.modified_ms,
+    )

@@ -1,0 +1,239 @@
+"""Compact JSON encoding of call records for the ``summary`` and ``legs`` blobs.
+
+Keys are the domain's own short names (never a vendor's wire names); absent values are left
+out so the narrow list row stays small. Times are epoch milliseconds.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from callvault.domain.calls import (
+    Billing,
+    CallBase,
+    CallRecord,
+    CdrFacts,
+    Delegate,
+    Leg,
+    Message,
+    Party,
+    Recording,
+)
+from callvault.domain.enums import (
+    Action,
+    CallType,
+    DelegationType,
+    Direction,
+    Disconnector,
+    InternalType,
+    LegType,
+    Reason,
+    RecordingType,
+    Result,
+    Transport,
+)
+
+_PARTY_KEYS = (
+    ("phone_number", "pn"),
+    ("extension_number", "en"),
+    ("extension_id", "eid"),
+    ("name", "nm"),
+    ("location", "loc"),
+    ("device_id", "dev"),
+    ("dialer_phone_number", "dlr"),
+    ("dialed_phone_number", "dld"),
+)
+
+
+def to_ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+def from_ms(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, tz=UTC)
+
+
+def _party_out(p: Party) -> dict[str, str]:
+    return {short: v for attr, short in _PARTY_KEYS if (v := getattr(p, attr)) is not None}
+
+
+def _party_in(d: dict[str, str]) -> Party:
+    return Party(**{attr: d[short] for attr, short in _PARTY_KEYS if short in d})
+
+
+_CDR_TIMES = ("ring_time", "answer_time", "end_time")
+_CDR_PLAIN = (
+    "reroute_reason",
+    "sip_call_id",
+    "sip_status_code",
+    "trunk",
+    "did",
+    "outbound_caller_id",
+    "cost",
+    "billed_account",
+    "user_data",
+)
+
+
+def _cdr_out(c: CdrFacts) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in _CDR_TIMES:
+        if (t := getattr(c, name)) is not None:
+            out[name] = to_ms(t)
+    for name in _CDR_PLAIN:
+        if (v := getattr(c, name)) is not None:
+            out[name] = v
+    if c.disconnected_by is not None:
+        out["disconnected_by"] = c.disconnected_by.value
+    return out
+
+
+def _cdr_in(d: dict[str, Any]) -> CdrFacts:
+    c = CdrFacts(**{k: d[k] for k in _CDR_PLAIN if k in d})
+    for name in _CDR_TIMES:
+        if name in d:
+            setattr(c, name, from_ms(d[name]))
+    if "disconnected_by" in d:
+        c.disconnected_by = Disconnector(d["disconnected_by"])
+    return c
+
+
+def _base_out(r: CallBase) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "t": r.type.value,
+        "dir": r.direction.value,
+        "act": r.action.value,
+        "st": to_ms(r.start_time),
+        "ms": r.duration_ms,
+    }
+    opt: dict[str, Any] = {
+        "res": r.result,
+        "rsn": r.reason,
+        "rd": r.reason_description,
+        "ext": r.extension_id,
+        "tsid": r.telephony_session_id,
+        "sip": r.sip_uuid_info,
+        "xtgt": r.transfer_target_session_id,
+        "xee": r.transferee_session_id,
+        "pid": r.party_id,
+        "tr": r.transport,
+        "dt": r.delegation_type,
+        "it": r.internal_type,
+        "fin": r.finished,
+    }
+    out.update({k: v for k, v in opt.items() if v is not None})
+    if r.from_party is not None:
+        out["from"] = _party_out(r.from_party)
+    if r.to_party is not None:
+        out["to"] = _party_out(r.to_party)
+    if r.message is not None:
+        out["msg"] = [r.message.id, r.message.type, r.message.uri]
+    if r.delegate is not None:
+        out["dlg"] = [r.delegate.id, r.delegate.name]
+    if r.recording is not None:
+        out["rec"] = [r.recording.id, r.recording.type.value, r.recording.content_uri]
+    if r.short_recording:
+        out["srec"] = True
+    if r.billing is not None:
+        out["bill"] = [r.billing.cost_included, r.billing.cost_purchased]
+    if r.metadata_categories:
+        out["mc"] = r.metadata_categories
+    cdr = _cdr_out(r.cdr)
+    if cdr:
+        out["cdr"] = cdr
+    return out
+
+
+def _base_in(d: dict[str, Any]) -> dict[str, Any]:
+    kw: dict[str, Any] = {
+        "type": CallType(d["t"]),
+        "direction": Direction(d["dir"]),
+        "action": Action(d["act"]),
+        "start_time": from_ms(d["st"]),
+        "duration_ms": d["ms"],
+    }
+    if "res" in d:
+        kw["result"] = Result(d["res"])
+    if "rsn" in d:
+        kw["reason"] = Reason(d["rsn"])
+    for short, attr in (
+        ("rd", "reason_description"),
+        ("ext", "extension_id"),
+        ("tsid", "telephony_session_id"),
+        ("sip", "sip_uuid_info"),
+        ("xtgt", "transfer_target_session_id"),
+        ("xee", "transferee_session_id"),
+        ("pid", "party_id"),
+        ("fin", "finished"),
+        ("srec", "short_recording"),
+        ("mc", "metadata_categories"),
+    ):
+        if short in d:
+            kw[attr] = d[short]
+    if "tr" in d:
+        kw["transport"] = Transport(d["tr"])
+    if "dt" in d:
+        kw["delegation_type"] = DelegationType(d["dt"])
+    if "it" in d:
+        kw["internal_type"] = InternalType(d["it"])
+    if "from" in d:
+        kw["from_party"] = _party_in(d["from"])
+    if "to" in d:
+        kw["to_party"] = _party_in(d["to"])
+    if "msg" in d:
+        kw["message"] = Message(*d["msg"])
+    if "dlg" in d:
+        kw["delegate"] = Delegate(*d["dlg"])
+    if "rec" in d:
+        rid, rtype, curi = d["rec"]
+        kw["recording"] = Recording(rid, RecordingType(rtype), curi)
+    if "bill" in d:
+        kw["billing"] = Billing(*d["bill"])
+    if "cdr" in d:
+        kw["cdr"] = _cdr_in(d["cdr"])
+    return kw
+
+
+def encode_summary(record: CallRecord) -> bytes:
+    """The record without its legs: everything a Simple-view list item needs."""
+    out = _base_out(record)
+    out["id"] = record.id
+    out["sid"] = record.session_id
+    return orjson.dumps(out)
+
+
+def encode_legs(legs: list[Leg]) -> bytes:
+    encoded = []
+    for leg in legs:
+        d = _base_out(leg)
+        d["lt"] = leg.leg_type.value
+        if leg.master:
+            d["m"] = True
+        encoded.append(d)
+    return orjson.dumps(encoded)
+
+
+def decode_record(
+    summary: bytes,
+    *,
+    legs: bytes | None,
+    deleted: bool,
+    modified_ms: int,
+) -> CallRecord:
+    d = orjson.loads(summary)
+    record = CallRecord(
+        id=d["id"],
+        session_id=d["sid"],
+        deleted=deleted,
+        last_modified_time=from_ms(modified_ms),
+        **_base_in(d),
+    )
+    if legs is not None:
+        record.legs = [
+            Leg(leg_type=LegType(ld["lt"]), master=ld.get("m", False), **_base_in(ld))
+            for ld in orjson.loads(legs)
+        ]
+    return record

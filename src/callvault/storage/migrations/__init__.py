@@ -1,0 +1,1 @@
+"""Alembic migrations for callvault's schema."""
