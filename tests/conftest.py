@@ -68,7 +68,9 @@ def server_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(
+    database_url: str, server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     return Settings(
         database_url=database_url,
         base_url=server_url,

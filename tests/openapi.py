@@ -65,9 +65,9 @@ def _resolve(spec: dict[str, Any], node: Any, seen: tuple[str, ...] = ()) -> Any
         if open_ended:
             merged["additionalProperties"] = True
         node = merged
-    if node.get("type") == "object" or "properties" in node:
-        if node.get("additionalProperties") is not True:
-            node["additionalProperties"] = False
+    is_object = node.get("type") == "object" or "properties" in node
+    if is_object and node.get("additionalProperties") is not True:
+        node["additionalProperties"] = False
     for key in ("discriminator", "example", "description", "deprecated", "title"):
         node.pop(key, None)
     if not node.get("required"):
@@ -82,7 +82,9 @@ def strict_schema(spec_name: str, schema_name: str) -> dict[str, Any]:
     return schema
 
 
-def validate(instance: Any, schema_name: str, spec_name: str = "ringcentral-calllog-openapi.yaml") -> None:
+def validate(
+    instance: Any, schema_name: str, spec_name: str = "ringcentral-calllog-openapi.yaml"
+) -> None:
     """Raise ``jsonschema.ValidationError`` unless ``instance`` matches the schema strictly."""
     schema = strict_schema(spec_name, schema_name)
     validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())

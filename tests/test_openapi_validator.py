@@ -29,8 +29,19 @@ def test_accepts_a_valid_record() -> None:
         ({"extension": {"id": "5", "uri": "http://h/x"}}, "extension.id must be an integer"),
         ({"direction": "inbound"}, "enum spelling"),
         ({"from": {"phoneNumber": "+1", "dialedPhoneNumber": "+2"}}, "to-only field on from"),
-        ({"legs": [{"type": "Voice", "direction": "Inbound", "action": "Phone Call",
-                    "startTime": "2024-01-01T00:00:00.000Z"}]}, "leg without legType"),
+        (
+            {
+                "legs": [
+                    {
+                        "type": "Voice",
+                        "direction": "Inbound",
+                        "action": "Phone Call",
+                        "startTime": "2024-01-01T00:00:00.000Z",
+                    }
+                ]
+            },
+            "leg without legType",
+        ),
     ],
 )
 def test_rejects(patch: dict[str, object], why: str) -> None:

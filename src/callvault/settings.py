@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class RateLimitProfile(StrEnum):
-    """``ringcentral``: RingCentral's published per-user limits; ``relaxed``: 100× those;
+    """``ringcentral``: RingCentral's published per-user limits; ``relaxed``: 100 times those;
     ``off``: no limiting and no rate-limit headers."""
 
     RINGCENTRAL = "ringcentral"

@@ -53,4 +53,6 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/restapi"):
         body = RcError(400, "CMN-101", f"Parameter [{field}] value is invalid", parameterName=field)
         return rc_error_response(request, body)
-    return native_error_response(request, NativeError(400, "invalid-input", first["msg"], field))
+    return native_error_response(
+        request, NativeError(400, "invalid-input", str(first["msg"]), field)
+    )

@@ -6,7 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
 from callvault.cli.common import AccountOpt, DatabaseUrl, console, err_console, services_for
 from callvault.services.imports import ImportProgress, import_ringcentral_file
@@ -37,7 +44,7 @@ def import_ringcentral(
             ) as bar:
                 task = bar.add_task(path.name, total=size, records=0)
 
-                def tick(p: ImportProgress, task: int = task, bar: Progress = bar) -> None:
+                def tick(p: ImportProgress, task: TaskID = task, bar: Progress = bar) -> None:
                     bar.update(task, completed=p.bytes_read, records=p.records)
 
                 report = import_ringcentral_file(

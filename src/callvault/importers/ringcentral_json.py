@@ -68,7 +68,7 @@ class _Reader:
     def at(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
 
-    def str(self, key: str, *, required: bool = False) -> str | None:
+    def text(self, key: str, *, required: bool = False) -> str | None:
         value = self.data.get(key)
         if value is None:
             if required:
@@ -78,7 +78,7 @@ class _Reader:
             raise RecordError(self.at(key), "must be a string")
         return str(value)
 
-    def int(self, key: str) -> int | None:
+    def integer(self, key: str) -> int | None:
         value = self.data.get(key)
         if value is None:
             return None
@@ -92,7 +92,7 @@ class _Reader:
             return int(value)
         raise RecordError(self.at(key), "must be an integer")
 
-    def float(self, key: str) -> float | None:
+    def number(self, key: str) -> float | None:
         value = self.data.get(key)
         if value is None:
             return None
@@ -100,7 +100,7 @@ class _Reader:
             raise RecordError(self.at(key), "must be a number")
         return float(value)
 
-    def bool(self, key: str) -> bool | None:
+    def flag(self, key: str) -> bool | None:
         value = self.data.get(key)
         if value is None:
             return None
@@ -110,8 +110,8 @@ class _Reader:
             return value.lower() == "true"
         raise RecordError(self.at(key), "must be true or false")
 
-    def enum(self, key: str, enum: type[E], *, required: bool = False) -> E | None:
-        text = self.str(key, required=required)
+    def choice(self, key: str, enum: type[E], *, required: bool = False) -> E | None:
+        text = self.text(key, required=required)
         if text is None:
             return None
         try:
@@ -119,8 +119,8 @@ class _Reader:
         except ValueError as exc:
             raise RecordError(self.at(key), str(exc)) from None
 
-    def time(self, key: str, *, required: bool = False) -> datetime | None:
-        text = self.str(key, required=required)
+    def when(self, key: str, *, required: bool = False) -> datetime | None:
+        text = self.text(key, required=required)
         if text is None:
             return None
         return parse_time(text, self.at(key))
@@ -146,14 +146,14 @@ def _party(r: _Reader | None) -> Party | None:
         return None
     device = r.obj("device")
     return Party(
-        phone_number=r.str("phoneNumber"),
-        extension_number=r.str("extensionNumber"),
-        extension_id=r.str("extensionId"),
-        name=r.str("name"),
-        location=r.str("location"),
-        device_id=device.str("id", required=True) if device else None,
-        dialer_phone_number=r.str("dialerPhoneNumber"),
-        dialed_phone_number=r.str("dialedPhoneNumber"),
+        phone_number=r.text("phoneNumber"),
+        extension_number=r.text("extensionNumber"),
+        extension_id=r.text("extensionId"),
+        name=r.text("name"),
+        location=r.text("location"),
+        device_id=device.text("id", required=True) if device else None,
+        dialer_phone_number=r.text("dialerPhoneNumber"),
+        dialed_phone_number=r.text("dialedPhoneNumber"),
     )
 
 
@@ -161,34 +161,34 @@ def _cdr(r: _Reader | None) -> CdrFacts:
     if r is None:
         return CdrFacts()
     return CdrFacts(
-        ring_time=r.time("ringTime"),
-        answer_time=r.time("answerTime"),
-        end_time=r.time("endTime"),
-        disconnected_by=r.enum("disconnectedBy", Disconnector),
-        reroute_reason=r.str("rerouteReason"),
-        sip_call_id=r.str("sipCallId"),
-        sip_status_code=r.int("sipStatusCode"),
-        trunk=r.str("trunk"),
-        did=r.str("did"),
-        outbound_caller_id=r.str("outboundCallerId"),
-        cost=r.float("cost"),
-        billed_account=r.str("billedAccount"),
-        user_data=r.str("userData"),
+        ring_time=r.when("ringTime"),
+        answer_time=r.when("answerTime"),
+        end_time=r.when("endTime"),
+        disconnected_by=r.choice("disconnectedBy", Disconnector),
+        reroute_reason=r.text("rerouteReason"),
+        sip_call_id=r.text("sipCallId"),
+        sip_status_code=r.integer("sipStatusCode"),
+        trunk=r.text("trunk"),
+        did=r.text("did"),
+        outbound_caller_id=r.text("outboundCallerId"),
+        cost=r.number("cost"),
+        billed_account=r.text("billedAccount"),
+        user_data=r.text("userData"),
     )
 
 
 def _base(r: _Reader) -> dict[str, Any]:
-    start = r.time("startTime", required=True)
-    duration_ms = r.int("durationMs")
+    start = r.when("startTime", required=True)
+    duration_ms = r.integer("durationMs")
     if duration_ms is None:
-        seconds = r.int("duration")
+        seconds = r.integer("duration")
         duration_ms = seconds * 1000 if seconds is not None else 0
     if duration_ms < 0:
         raise RecordError(r.at("durationMs"), "must not be negative")
     ext = r.obj("extension")
     ext_id = None
     if ext is not None:
-        ext_id = ext.int("id")
+        ext_id = ext.integer("id")
         if ext_id is None:
             raise RecordError(ext.at("id"), "is required")
     message = r.obj("message")
@@ -201,50 +201,50 @@ def _base(r: _Reader) -> dict[str, Any]:
     if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
         raise RecordError(r.at("metadataCategories"), "must be a list of strings")
     return {
-        "type": r.enum("type", CallType, required=True),
-        "direction": r.enum("direction", Direction, required=True),
-        "action": r.enum("action", Action, required=True),
+        "type": r.choice("type", CallType, required=True),
+        "direction": r.choice("direction", Direction, required=True),
+        "action": r.choice("action", Action, required=True),
         "start_time": start,
         "duration_ms": duration_ms,
-        "result": r.enum("result", Result),
-        "reason": r.enum("reason", Reason),
-        "reason_description": r.str("reasonDescription"),
+        "result": r.choice("result", Result),
+        "reason": r.choice("reason", Reason),
+        "reason_description": r.text("reasonDescription"),
         "extension_id": ext_id,
-        "telephony_session_id": r.str("telephonySessionId"),
-        "sip_uuid_info": r.str("sipUuidInfo"),
-        "transfer_target_session_id": target.str("telephonySessionId") if target else None,
-        "transferee_session_id": transferee.str("telephonySessionId") if transferee else None,
-        "party_id": r.str("partyId"),
-        "transport": r.enum("transport", Transport),
+        "telephony_session_id": r.text("telephonySessionId"),
+        "sip_uuid_info": r.text("sipUuidInfo"),
+        "transfer_target_session_id": target.text("telephonySessionId") if target else None,
+        "transferee_session_id": transferee.text("telephonySessionId") if transferee else None,
+        "party_id": r.text("partyId"),
+        "transport": r.choice("transport", Transport),
         "from_party": _party(r.obj("from")),
         "to_party": _party(r.obj("to")),
         "message": Message(
-            message.str("id", required=True) or "",
-            message.str("type", required=True) or "",
-            message.str("uri"),
+            message.text("id", required=True) or "",
+            message.text("type", required=True) or "",
+            message.text("uri"),
         )
         if message
         else None,
-        "delegate": Delegate(delegate.str("id", required=True) or "", delegate.str("name"))
+        "delegate": Delegate(delegate.text("id", required=True) or "", delegate.text("name"))
         if delegate
         else None,
-        "delegation_type": r.enum("delegationType", DelegationType),
+        "delegation_type": r.choice("delegationType", DelegationType),
         "recording": Recording(
-            recording.str("id", required=True) or "",
-            recording.enum("type", RecordingType) or RecordingType.AUTOMATIC,
-            recording.str("contentUri"),
+            recording.text("id", required=True) or "",
+            recording.choice("type", RecordingType) or RecordingType.AUTOMATIC,
+            recording.text("contentUri"),
         )
         if recording
         else None,
-        "short_recording": bool(r.bool("shortRecording")),
+        "short_recording": bool(r.flag("shortRecording")),
         "billing": Billing(
-            billing.float("costIncluded") or 0.0, billing.float("costPurchased") or 0.0
+            billing.number("costIncluded") or 0.0, billing.number("costPurchased") or 0.0
         )
         if billing
         else None,
-        "internal_type": r.enum("internalType", InternalType),
+        "internal_type": r.choice("internalType", InternalType),
         "metadata_categories": list(categories),
-        "finished": r.bool("finished"),
+        "finished": r.flag("finished"),
         "cdr": _cdr(r.obj("cdr")),
     }
 
@@ -270,13 +270,13 @@ def parse_record(data: Any) -> CallRecord:
         lr = _Reader(raw, f"legs[{n}]")
         legs.append(
             Leg(
-                leg_type=lr.enum("legType", LegType) or LegType.UNKNOWN,
-                master=bool(lr.bool("master")),
+                leg_type=lr.choice("legType", LegType) or LegType.UNKNOWN,
+                master=bool(lr.flag("master")),
                 **_base(lr),
             )
         )
-    session_id = r.str("sessionId") or base["telephony_session_id"]
-    record_id = r.str("id")
+    session_id = r.text("sessionId") or base["telephony_session_id"]
+    record_id = r.text("id")
     if record_id is None:
         record_id = derived_id(
             session_id, base["extension_id"], base["start_time"].isoformat(), base["direction"]
@@ -289,7 +289,7 @@ def parse_record(data: Any) -> CallRecord:
         id=record_id,
         session_id=session_id,
         legs=legs,
-        deleted=bool(r.bool("deleted")),
+        deleted=bool(r.flag("deleted")),
         **base,
     )
 

@@ -226,7 +226,7 @@ class OAuthService:
         )
 
     def revoke(self, token: str) -> None:
-        """Revoke the whole session behind an access or refresh token; unknown tokens are ignored."""
+        """Revoke the session behind an access or refresh token; unknown tokens are ignored."""
         digest = token_digest(token)
         with self.db.read() as conn:
             session = token_rows.by_access_hash(conn, digest) or token_rows.by_refresh_hash(

@@ -9,9 +9,9 @@ from callvault.services.auth import OAuthService
 from callvault.services.calls import CallService
 from callvault.services.clock import Clock, system_clock
 from callvault.services.ingest import IngestService
+from callvault.services.secrets import SigningKey
 from callvault.settings import Settings
 from callvault.storage.engine import Database
-from callvault.services.secrets import SigningKey
 
 
 @dataclass(slots=True)

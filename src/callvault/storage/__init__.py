@@ -1,1 +1,1 @@
-"""The only package that knows tables and SQL: schema, migrations, and stores mapping rows to domain."""
+"""The only package that knows tables and SQL: schema, migrations, row-to-domain stores."""

@@ -25,11 +25,11 @@ class SessionRow:
 
 
 def _row(r: object) -> SessionRow:
-    return SessionRow(*(getattr(r, f) for f in SessionRow.__slots__))  # type: ignore[attr-defined]
+    return SessionRow(*(getattr(r, f) for f in SessionRow.__slots__))
 
 
 def insert_session(conn: Connection, row: SessionRow, now_ms: int) -> None:
-    values = {f: getattr(row, f) for f in SessionRow.__slots__}  # type: ignore[attr-defined]
+    values = {f: getattr(row, f) for f in SessionRow.__slots__}
     conn.execute(oauth_sessions.insert().values(**values, created_ms=now_ms))
 
 

@@ -26,8 +26,8 @@ from callvault.api.ringcentral.mapping import API, Uris, rc_time, record_to_wire
 from callvault.api.ringcentral.params import QueryParams, date_window
 from callvault.domain.enums import CallType, Direction, RecordingType, Transport, parse_enum
 from callvault.domain.query import CallQuery
-from callvault.services.container import Services
 from callvault.services.clock import system_clock
+from callvault.services.container import Services
 
 router = APIRouter()
 
@@ -88,7 +88,8 @@ def _list_query(
                 raise RcError(
                     400,
                     "CLG-110",
-                    f"Parameter [sessionId] is not allowed for usage along with parameter [{other}]",
+                    "Parameter [sessionId] is not allowed for usage along with "
+                    f"parameter [{other}]",
                     parameterName="sessionId",
                 )
     ext_number = params.one("extensionNumber")

@@ -44,17 +44,16 @@ def invalid_param(name: str, value: str | None = None, why: str | None = None) -
     message = f"Parameter [{name}] value is invalid"
     if why:
         message += f": {why}"
-    extra = {"parameterName": name}
-    if value is not None:
-        extra["parameterValue"] = value
-    return RcError(400, "CMN-101", message, **extra)
+    if value is None:
+        return RcError(400, "CMN-101", message, parameterName=name)
+    return RcError(400, "CMN-101", message, parameterName=name, parameterValue=value)
 
 
 def not_found(name: str, value: str | None = None) -> RcError:
-    extra = {"parameterName": name}
-    if value is not None:
-        extra["parameterValue"] = value
-    return RcError(404, "CMN-102", f"Resource for parameter [{name}] is not found", **extra)
+    message = f"Resource for parameter [{name}] is not found"
+    if value is None:
+        return RcError(404, "CMN-102", message, parameterName=name)
+    return RcError(404, "CMN-102", message, parameterName=name, parameterValue=value)
 
 
 def app_permission(permission: str) -> RcError:
