@@ -52,10 +52,13 @@ def import_ringcentral(
                 )
             console.print(
                 f"{path}: {report.created} created, {report.updated} updated, "
-                f"{report.unchanged} unchanged, {len(report.problems)} rejected"
+                f"{report.unchanged} unchanged, {len(report.problems)} rejected",
+                soft_wrap=True,
             )
             for p in report.problems[:20]:
-                err_console.print(f"  record #{p.index}: [red]{p.field}[/red] {p.reason}")
+                err_console.print(
+                    f"  record #{p.index}: [red]{p.field}[/red] {p.reason}", soft_wrap=True
+                )
             if len(report.problems) > 20:
                 err_console.print(f"  … and {len(report.problems) - 20} more")
             failed += len(report.problems)
