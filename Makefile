@@ -20,7 +20,7 @@ setup: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/callvault db upgrade
-	$(BIN)/callvault demo --days 14 --if-empty
+	$(BIN)/callvault demo --days 14 --if-empty --save .demo-login.json
 	$(BIN)/callvault serve --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -12,14 +13,23 @@ from callvault.services.clock import system_clock
 from callvault.services.demo import create_demo_account, load_demo_traffic
 from callvault.storage.migrate import upgrade
 
+SaveOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Also write the login details to this JSON file (mode 600); a later "
+        "--if-empty run prints them again."
+    ),
+]
+
 
 def demo(
     days: Annotated[int, typer.Option(help="Days of call history to generate.")] = 14,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same data.")] = 7,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     if_empty: Annotated[
-        bool, typer.Option("--if-empty", help="Do nothing if an account already exists.")
+        bool, typer.Option("--if-empty", help="Do nothing if the database already has data.")
     ] = False,
+    save: SaveOpt = None,
     database_url: DatabaseUrl = None,
     base_url: BaseUrl = None,
 ) -> None:
@@ -27,16 +37,19 @@ def demo(
     with services_for(database_url, base_url) as s:
         upgrade(s.db.engine)
         if if_empty and s.accounts.list_accounts():
-            console.print(
-                "demo: an account already exists; leaving the data as it is "
-                "(run `callvault account list`, or use a fresh database)"
-            )
+            if not as_json:
+                console.print("demo: the database already has data; leaving it as it is.")
+            if save is not None and save.is_file():
+                _print_login(orjson.loads(save.read_bytes()), as_json)
+            elif not as_json:
+                console.print(
+                    "  (`callvault app create` makes a new client, `callvault user add` a login)"
+                )
             return
         account = create_demo_account(s, seed=seed)
         report = load_demo_traffic(s, account, days=days, seed=seed, now=system_clock())
-        base = s.settings.base_url
         info = {
-            "base_url": base,
+            "base_url": s.settings.base_url,
             "account_id": str(account.account_id),
             "client_id": account.client_id,
             "client_secret": account.client_secret,
@@ -45,22 +58,34 @@ def demo(
             "extension": account.admin_extension,
             "jwt": account.jwt,
         }
-        if as_json:
-            typer.echo(orjson.dumps(info).decode())
-            return
-        console.print(
-            f"demo account [bold]{account.account_id}[/bold]: "
-            f"{report.created} call records over {days} days"
-        )
-        console.print(f"  base URL:       {base}")
-        console.print(f"  client id:      {account.client_id}")
-        console.print(f"  client secret:  {account.client_secret}")
-        console.print(
-            f"  admin login:    username {account.admin_username}  password {account.password}"
-        )
-        console.print(f"  JWT credential: {account.jwt}", soft_wrap=True)
-        console.print(
-            "  try: curl -s -u CLIENT_ID:CLIENT_SECRET -d grant_type=password "
-            f"--data-urlencode username={account.admin_username} -d password={account.password} "
-            f"{base}/restapi/oauth/token"
-        )
+        if save is not None:
+            save.write_bytes(orjson.dumps(info, option=orjson.OPT_INDENT_2))
+            save.chmod(0o600)
+        if not as_json:
+            console.print(
+                f"demo account [bold]{account.account_id}[/bold]: "
+                f"{report.created} call records over {days} days"
+            )
+        _print_login(info, as_json)
+
+
+def _print_login(info: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(orjson.dumps(info).decode())
+        return
+    labels = (
+        ("base URL", "base_url"),
+        ("client id", "client_id"),
+        ("client secret", "client_secret"),
+        ("username", "username"),
+        ("password", "password"),
+        ("JWT credential", "jwt"),
+    )
+    for label, key in labels:
+        console.print(f"  {label + ':':<16}{info[key]}", soft_wrap=True)
+    console.print(
+        f"  try:  curl -s -u {info['client_id']}:{info['client_secret']} "
+        f"-d grant_type=password --data-urlencode 'username={info['username']}' "
+        f"-d password={info['password']} {info['base_url']}/restapi/oauth/token",
+        soft_wrap=True,
+    )

@@ -45,6 +45,10 @@ def create_demo_account(services: Services, *, seed: int = 7) -> DemoAccount:
     """Create the demo account, its extensions, users (admin on 101) and a confidential app."""
     rng = random.Random(seed)
     account_id = 400_000_000 + rng.randrange(100_000_000)
+    taken = {a.id for a in services.accounts.list_accounts()}
+    while any(account_id + k in taken for k in range(0, 1000 + len(_EXTENSIONS))):
+        # Another demo with this seed exists: step to the next free block of ids.
+        account_id += 10_000
     acc = services.accounts.create_account("Demo Company", DEMO_MAIN_NUMBER, account_id=account_id)
     exts: list[DemoExtension] = []
     for n, (number, name, kind) in enumerate(_EXTENSIONS):
