@@ -61,7 +61,7 @@ def create_demo_account(services: Services, *, seed: int = 7) -> DemoAccount:
             services.accounts.add_user(
                 acc.id,
                 number,
-                email=f"{first}@demo.callvault.test",
+                email=f"{first}+{acc.id}@demo.callvault.test",
                 password=DEMO_PASSWORD,
                 role=Role.ADMIN if number == "101" else Role.USER,
             )
