@@ -38,6 +38,7 @@ class DemoAccount:
     client_id: str
     client_secret: str
     jwt: str
+    main_number: str = DEMO_MAIN_NUMBER
     extensions: list[DemoExtension] = field(default_factory=list)
 
 
@@ -45,11 +46,17 @@ def create_demo_account(services: Services, *, seed: int = 7) -> DemoAccount:
     """Create the demo account, its extensions, users (admin on 101) and a confidential app."""
     rng = random.Random(seed)
     account_id = 400_000_000 + rng.randrange(100_000_000)
-    taken = {a.id for a in services.accounts.list_accounts()}
-    while any(account_id + k in taken for k in range(0, 1000 + len(_EXTENSIONS))):
-        # Another demo with this seed exists: step to the next free block of ids.
+    existing = services.accounts.list_accounts()
+    taken_ids = {a.id for a in existing}
+    taken_numbers = {a.main_number for a in existing}
+    # Another demo account may exist already: step to free ids (extension ids sit at +1000…)
+    # and a free company number, so "+1650…*101" logins stay unambiguous.
+    while account_id in taken_ids:
         account_id += 10_000
-    acc = services.accounts.create_account("Demo Company", DEMO_MAIN_NUMBER, account_id=account_id)
+    main_number = DEMO_MAIN_NUMBER
+    while main_number in taken_numbers:
+        main_number = f"+1650555{int(main_number[-4:]) + 1:04d}"
+    acc = services.accounts.create_account("Demo Company", main_number, account_id=account_id)
     exts: list[DemoExtension] = []
     for n, (number, name, kind) in enumerate(_EXTENSIONS):
         row = services.accounts.add_extension(
@@ -69,7 +76,8 @@ def create_demo_account(services: Services, *, seed: int = 7) -> DemoAccount:
     admin = services.accounts.users(acc.id)[0]
     return DemoAccount(
         account_id=acc.id,
-        admin_username=f"{DEMO_MAIN_NUMBER}*101",
+        admin_username=f"{main_number}*101",
+        main_number=main_number,
         admin_extension="101",
         password=DEMO_PASSWORD,
         client_id=app.client_id,
@@ -86,7 +94,7 @@ def load_demo_traffic(
     report = IngestReport()
     batch = []
     for record in generate_calls(
-        demo.extensions, days=days, seed=seed, now=now, main_number=DEMO_MAIN_NUMBER
+        demo.extensions, days=days, seed=seed, now=now, main_number=demo.main_number
     ):
         batch.append(record)
         if len(batch) >= 1000:
