@@ -8,8 +8,6 @@ Unknown fields are ignored, so records from newer RingCentral versions still loa
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -41,6 +39,7 @@ from callvault.domain.enums import (
     Transport,
     parse_enum,
 )
+from callvault.domain.ids import derived_id
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -138,7 +137,10 @@ def parse_time(text: str, field: str) -> datetime:
         raise RecordError(field, f"{text!r} is not an ISO-8601 date-time") from None
     if value.tzinfo is None:
         raise RecordError(field, f"{text!r} has no timezone (add Z or an offset)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise RecordError(field, f"{text!r} is out of range") from None
 
 
 def _party(r: _Reader | None) -> Party | None:
@@ -247,12 +249,6 @@ def _base(r: _Reader) -> dict[str, Any]:
         "finished": r.flag("finished"),
         "cdr": _cdr(r.obj("cdr")),
     }
-
-
-def derived_id(*parts: object) -> str:
-    """A stable record id from identifying facts, for sources that carry none."""
-    digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=10).digest()
-    return base64.b32encode(digest).decode().rstrip("=")
 
 
 def parse_record(data: Any) -> CallRecord:

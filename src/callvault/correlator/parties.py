@@ -1,0 +1,202 @@
+"""One party's timeline read as a leg: when it rang, was answered, ended, and how it ended.
+
+The outcome table follows RingCentral's published reasons (see the telephony events reference,
+§6.1): a ``Disconnected`` with a transfer reason ends a leg, not the call; ``Pickup`` means
+answered elsewhere, not missed; an ``Outbound`` party's ``Answered`` only means the phone
+system picked up, never that a person answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from callvault.domain.enums import Direction
+from callvault.domain.events import CallEvent, PartyStatus, RingOutRole
+
+
+class LegOutcome(StrEnum):
+    COMPLETED = "completed"
+    MISSED = "missed"
+    ABANDONED = "abandoned"
+    TRANSFERRED = "transferred"
+    REDIRECTED = "redirected"
+    MOVED = "moved"
+    PARKED = "parked"
+    ANSWERED_ELSEWHERE = "answered_elsewhere"
+    AGENT_ANSWERED = "agent_answered"
+    NO_ANSWER = "no_answer"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    BUSY = "busy"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    VOICEMAIL = "voicemail"
+    REPLIED = "replied"
+    DROPPED = "dropped"
+    MERGED = "merged"
+    UNKNOWN = "unknown"
+    IN_PROGRESS = "in_progress"
+
+
+_BY_REASON: dict[str, LegOutcome] = {
+    "blindtransfer": LegOutcome.TRANSFERRED,
+    "rcctransfer": LegOutcome.TRANSFERRED,
+    "dtmftransfer": LegOutcome.TRANSFERRED,
+    "attendedtransfer": LegOutcome.TRANSFERRED,
+    "callerinputredirect": LegOutcome.REDIRECTED,
+    "callredirected": LegOutcome.MOVED,
+    "callflip": LegOutcome.MOVED,
+    "callswitch": LegOutcome.MOVED,
+    "takeover": LegOutcome.MOVED,
+    "callpark": LegOutcome.PARKED,
+    "parklocation": LegOutcome.PARKED,
+    "pickup": LegOutcome.ANSWERED_ELSEWHERE,
+    "agentanswered": LegOutcome.AGENT_ANSWERED,
+    "agentdropped": LegOutcome.DROPPED,
+    "supervising": LegOutcome.MERGED,
+    "conference": LegOutcome.MERGED,
+    "noanswer": LegOutcome.NO_ANSWER,
+    "timeout": LegOutcome.NO_ANSWER,
+    "cancelled": LegOutcome.CANCELLED,
+    "rejected": LegOutcome.REJECTED,
+    "targetbusy": LegOutcome.BUSY,
+    "invalidnumber": LegOutcome.FAILED,
+    "nosuchuser": LegOutcome.FAILED,
+    "internationaldisabled": LegOutcome.FAILED,
+    "destinationblocked": LegOutcome.BLOCKED,
+    "notenoughfunds": LegOutcome.FAILED,
+    "internalerror": LegOutcome.FAILED,
+    "voicemail": LegOutcome.VOICEMAIL,
+    "callreplied": LegOutcome.REPLIED,
+    "calldropped": LegOutcome.DROPPED,
+}
+
+# Reasons after which the conversation goes on elsewhere: the leg ends, the call does not.
+CONTINUING = frozenset(
+    {
+        LegOutcome.TRANSFERRED,
+        LegOutcome.REDIRECTED,
+        LegOutcome.MOVED,
+        LegOutcome.PARKED,
+        LegOutcome.ANSWERED_ELSEWHERE,
+        LegOutcome.AGENT_ANSWERED,
+        LegOutcome.MERGED,
+    }
+)
+
+
+def normalise_reason(reason: str | None) -> str:
+    return "".join(ch for ch in (reason or "").lower() if ch.isalnum())
+
+
+@dataclass(slots=True)
+class PartyLeg:
+    """What one party's events say, in chronological order of ``sequence``."""
+
+    party_id: str
+    session_id: str
+    direction: Direction
+    events: list[CallEvent]
+    extension_id: int | None
+    started: datetime
+    ended: datetime | None
+    answered: datetime | None
+    voicemail: bool
+    hold_ms: int
+    talk_ms: int
+    final_status: PartyStatus
+    final_reason: str | None
+    queue_call: bool
+    ring_out_role: RingOutRole | None
+    outcome: LegOutcome
+
+    @property
+    def last(self) -> CallEvent:
+        return self.events[-1]
+
+    @property
+    def first(self) -> CallEvent:
+        return self.events[0]
+
+    @property
+    def terminal(self) -> bool:
+        return self.final_status.terminal
+
+    @property
+    def called_side(self) -> bool:
+        return self.direction is Direction.INBOUND
+
+
+def read_party(events: list[CallEvent]) -> PartyLeg:
+    """Summarise a party from its events (already sorted by ``CallEvent.order``)."""
+    first, last = events[0], events[-1]
+    answered: datetime | None = None
+    voicemail = False
+    hold_ms = talk_ms = 0
+    talking_since: datetime | None = None
+    holding_since: datetime | None = None
+    for ev in events:
+        status = ev.status
+        if status is PartyStatus.ANSWERED or status is PartyStatus.VOICEMAIL_SCREENING:
+            answered = answered or ev.time
+        if status in (PartyStatus.VOICEMAIL, PartyStatus.VOICEMAIL_SCREENING):
+            voicemail = True
+        # Talk and hold time as the guide computes them: Answered→Hold/Disconnected is talk,
+        # Hold→Answered/Disconnected is hold ("unhold" arrives as Answered again).
+        if talking_since is not None and status is not PartyStatus.ANSWERED:
+            talk_ms += _ms(ev.time - talking_since)
+            talking_since = None
+        if holding_since is not None and status is not PartyStatus.HOLD:
+            hold_ms += _ms(ev.time - holding_since)
+            holding_since = None
+        if status is PartyStatus.ANSWERED and talking_since is None:
+            talking_since = ev.time
+        if status is PartyStatus.HOLD and holding_since is None:
+            holding_since = ev.time
+    ended = last.time if last.status.terminal else None
+    leg = PartyLeg(
+        party_id=first.party_id,
+        session_id=first.session_id,
+        direction=first.direction,
+        events=events,
+        extension_id=next((e.extension_id for e in events if e.extension_id), None),
+        started=first.time,
+        ended=ended,
+        answered=answered,
+        voicemail=voicemail,
+        hold_ms=hold_ms,
+        talk_ms=talk_ms,
+        final_status=last.status,
+        final_reason=last.reason,
+        queue_call=any(e.queue_call for e in events),
+        ring_out_role=next((e.ring_out_role for e in events if e.ring_out_role), None),
+        outcome=LegOutcome.IN_PROGRESS,
+    )
+    leg.outcome = _outcome(leg)
+    return leg
+
+
+def _ms(delta: timedelta) -> int:
+    return max(0, int(delta.total_seconds() * 1000))
+
+
+def _outcome(leg: PartyLeg) -> LegOutcome:
+    if not leg.terminal:
+        return LegOutcome.IN_PROGRESS
+    by_reason = _BY_REASON.get(normalise_reason(leg.final_reason))
+    if leg.final_status is PartyStatus.GONE:
+        return by_reason if by_reason in CONTINUING else LegOutcome.MERGED
+    if by_reason is not None:
+        if by_reason in (LegOutcome.NO_ANSWER, LegOutcome.CANCELLED) and leg.voicemail:
+            return LegOutcome.VOICEMAIL
+        return by_reason
+    if leg.voicemail:
+        return LegOutcome.VOICEMAIL
+    # An Outbound party's Answered is the system picking up (IVR, queue), not a person.
+    if leg.answered is not None and leg.called_side:
+        return LegOutcome.COMPLETED
+    if leg.called_side:
+        return LegOutcome.MISSED
+    return LegOutcome.COMPLETED if leg.answered is not None else LegOutcome.ABANDONED
