@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     recordings_dir: Path = Field(
         default=Path("recordings"), description="Directory holding call recording audio"
     )
+    active_call_linger: int = Field(
+        default=120, description="Seconds a finished call stays listed in active calls"
+    )
+    call_idle_timeout: int = Field(
+        default=14400,
+        description="Seconds without any event after which a call is finished by the sweeper",
+    )
+    sweep_interval: float = Field(default=15.0, description="Seconds between sweeper runs")
     sql_echo: bool = Field(default=False, description="Log every SQL statement")
 
     @property

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from callvault import __version__
 from callvault.api.native.errors import NativeError, native_error_response
+from callvault.api.native.events import router as native_events_router
 from callvault.api.native.routes import router as native_router
 from callvault.api.ratelimit import RateLimiter, limits_for
+from callvault.api.ringcentral.active import router as active_router
 from callvault.api.ringcentral.calllog import router as calllog_router
 from callvault.api.ringcentral.errors import RcError, rc_error_response
 from callvault.api.ringcentral.oauth import router as oauth_router
+from callvault.api.ringcentral.webhook import router as webhook_router
 from callvault.services.container import Services
 from callvault.settings import Settings
+
+logger = logging.getLogger("callvault")
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
@@ -28,9 +36,15 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owned:
-            svc.close()
+        # Calls that were in progress when the server stopped come back from the journal.
+        await run_in_threadpool(svc.live.restore)
+        sweeper = asyncio.create_task(_sweep_forever(svc, settings.sweep_interval))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            if owned:
+                svc.close()
 
     app = FastAPI(title="callvault", version=__version__, lifespan=lifespan)
     app.state.services = svc
@@ -41,8 +55,21 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(oauth_router)
     app.include_router(calllog_router)
+    app.include_router(active_router)
+    app.include_router(webhook_router)
     app.include_router(native_router)
+    app.include_router(native_events_router)
     return app
+
+
+async def _sweep_forever(services: Services, interval: float) -> None:
+    """Finish calls whose hangup never arrived, and drop lingering finished calls."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_in_threadpool(services.live.sweep)
+        except Exception:  # keep sweeping; a failed sweep is retried next interval
+            logger.exception("call sweeper failed")
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from callvault.cli import admin, db, demo, importing, serve
+from callvault.cli import admin, calls, db, demo, importing, serve, webhooks
 
 app = typer.Typer(
     help="callvault: a self-hosted call-history server with a RingCentral-compatible API.",
@@ -19,6 +19,8 @@ app.add_typer(admin.accounts, name="account")
 app.add_typer(admin.extensions, name="extension")
 app.add_typer(admin.users, name="user")
 app.add_typer(admin.apps, name="app")
+app.add_typer(calls.app, name="calls")
+app.add_typer(webhooks.app, name="webhook")
 
 
 def main() -> None:

@@ -57,6 +57,11 @@ def demo(
             "password": account.password,
             "extension": account.admin_extension,
             "jwt": account.jwt,
+            "webhook_url": f"{s.settings.base_url.rstrip('/')}/api/v1/webhooks/ringcentral/"
+            f"{account.account_id}",
+            "webhook_verification_token": s.accounts.issue_webhook_token(
+                account.account_id, "ringcentral"
+            ),
         }
         if save is not None:
             save.write_bytes(orjson.dumps(info, option=orjson.OPT_INDENT_2))
@@ -80,9 +85,12 @@ def _print_login(info: dict[str, Any], as_json: bool) -> None:
         ("username", "username"),
         ("password", "password"),
         ("JWT credential", "jwt"),
+        ("webhook URL", "webhook_url"),
+        ("webhook token", "webhook_verification_token"),
     )
     for label, key in labels:
-        console.print(f"  {label + ':':<16}{info[key]}", soft_wrap=True)
+        if key in info:
+            console.print(f"  {label + ':':<16}{info[key]}", soft_wrap=True)
     console.print(
         f"  try:  curl -s -u {info['client_id']}:{info['client_secret']} "
         f"-d grant_type=password --data-urlencode 'username={info['username']}' "

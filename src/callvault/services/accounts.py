@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
 import uuid
@@ -12,8 +13,9 @@ import jwt
 from sqlalchemy.exc import IntegrityError
 
 from callvault.errors import Conflict, InvalidInput, NotFound
+from callvault.importers.native_events import ExtensionResolver
 from callvault.services.clock import Clock, now_ms, system_clock
-from callvault.services.secrets import SigningKey, hash_secret
+from callvault.services.secrets import SigningKey, hash_secret, token_digest
 from callvault.storage import accounts as rows
 from callvault.storage.accounts import AccountRow, AppRow, ExtensionRow, UserRow
 from callvault.storage.engine import Database
@@ -132,6 +134,74 @@ class AccountService:
         except IntegrityError as exc:
             raise Conflict("a user with that extension or email already exists") from exc
         return UserRow(user_id, account_id, ext.id, email, pw_hash, role.value)
+
+    def resolver(self, account_id: int) -> ExtensionResolver:
+        """Map an event's extension reference (callvault id or short number) to an id of
+        this account; the directory is read once per call of this method."""
+        exts = self.extensions(account_id)
+        by_id = {str(e.id): e.id for e in exts}
+        by_number = {e.number: e.id for e in exts}
+
+        def resolve(ext_id: str | None, number: str | None) -> int | None:
+            if ext_id:
+                return by_id.get(ext_id)
+            return by_number.get(number or "")
+
+        return resolve
+
+    def link_extension(
+        self,
+        account_id: int,
+        source: str,
+        external_id: str,
+        *,
+        number: str | None = None,
+        name: str | None = None,
+    ) -> int:
+        """The callvault extension for a vendor's extension id, created on first sight.
+
+        The new extension takes the vendor's short number when it is known and free, or a free
+        number in the 9xxxxxx range otherwise.
+        """
+        with self.db.read() as conn:
+            found = rows.linked_extension(conn, account_id, source, external_id)
+        if found is not None:
+            return found
+        taken = {e.number for e in self.extensions(account_id)}
+        if not number or not _EXT_NUMBER.match(number) or number in taken:
+            number = next(
+                f"9{n:06d}" for n in range(len(taken) + 1, 10**6) if f"9{n:06d}" not in taken
+            )
+        row = ExtensionRow(_new_id(), account_id, number, name or f"{source} {external_id}", "User")
+        try:
+            with self.db.write() as conn:
+                rows.insert_extension(conn, row, now_ms(self.clock))
+                rows.insert_link(conn, account_id, source, external_id, row.id)
+        except IntegrityError:
+            # Another request linked it at the same moment: use theirs.
+            with self.db.read() as conn:
+                again = rows.linked_extension(conn, account_id, source, external_id)
+            if again is None:
+                raise
+            return again
+        return row.id
+
+    def issue_webhook_token(self, account_id: int, source: str) -> str:
+        """A new verification token for a vendor's webhooks (replaces the old one)."""
+        self.account(account_id)
+        token = secrets.token_urlsafe(24)
+        with self.db.write() as conn:
+            rows.set_webhook_token(
+                conn, account_id, source, token_digest(token), now_ms(self.clock)
+            )
+        return token
+
+    def check_webhook_token(self, account_id: int, source: str, token: str | None) -> bool:
+        with self.db.read() as conn:
+            stored = rows.webhook_token_hash(conn, account_id, source)
+        if stored is None or not token:
+            return False
+        return hmac.compare_digest(stored, token_digest(token))
 
     def users(self, account_id: int) -> list[UserRow]:
         with self.db.read() as conn:

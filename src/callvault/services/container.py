@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from callvault.services.accounts import AccountService
 from callvault.services.auth import OAuthService
 from callvault.services.calls import CallService
 from callvault.services.clock import Clock, system_clock
 from callvault.services.ingest import IngestService
+from callvault.services.live import LiveCallService
 from callvault.services.secrets import SigningKey
 from callvault.settings import Settings
 from callvault.storage.engine import Database
@@ -22,11 +24,20 @@ class Services:
     oauth: OAuthService
     calls: CallService
     ingest: IngestService
+    live: LiveCallService
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = system_clock) -> Services:
         db = Database.from_url(settings.database_url, echo=settings.sql_echo)
         secret = SigningKey(db, settings.secret_key)
+        ingest = IngestService(db, clock)
+        live = LiveCallService(
+            db,
+            ingest,
+            linger=timedelta(seconds=settings.active_call_linger),
+            idle_timeout=timedelta(seconds=settings.call_idle_timeout),
+            clock=clock,
+        )
         return cls(
             settings=settings,
             db=db,
@@ -39,7 +50,8 @@ class Services:
                 clock=clock,
             ),
             calls=CallService(db, clock),
-            ingest=IngestService(db, clock),
+            ingest=ingest,
+            live=live,
         )
 
     def close(self) -> None:

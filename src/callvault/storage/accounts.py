@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
-from callvault.storage.schema import accounts, extensions, jwt_credentials, oauth_apps, users
+from callvault.storage.schema import (
+    accounts,
+    extension_links,
+    extensions,
+    jwt_credentials,
+    oauth_apps,
+    users,
+    webhook_tokens,
+)
 
 
 @dataclass(slots=True, frozen=True)
@@ -215,3 +223,54 @@ def jwt_credential_user(conn: Connection, jti: str) -> int | None:
         )
     ).first()
     return int(r[0]) if r else None
+
+
+def linked_extension(
+    conn: Connection, account_id: int, source: str, external_id: str
+) -> int | None:
+    """The callvault extension a vendor's extension id maps to, if it was seen before."""
+    r = conn.execute(
+        select(extension_links.c.extension_id).where(
+            extension_links.c.account_id == account_id,
+            extension_links.c.source == source,
+            extension_links.c.external_id == external_id,
+        )
+    ).first()
+    return int(r[0]) if r else None
+
+
+def insert_link(
+    conn: Connection, account_id: int, source: str, external_id: str, extension_id: int
+) -> None:
+    conn.execute(
+        extension_links.insert().values(
+            account_id=account_id,
+            source=source,
+            external_id=external_id,
+            extension_id=extension_id,
+        )
+    )
+
+
+def set_webhook_token(
+    conn: Connection, account_id: int, source: str, token_hash: str, now_ms: int
+) -> None:
+    conn.execute(
+        delete(webhook_tokens).where(
+            webhook_tokens.c.account_id == account_id, webhook_tokens.c.source == source
+        )
+    )
+    conn.execute(
+        webhook_tokens.insert().values(
+            account_id=account_id, source=source, token_hash=token_hash, created_ms=now_ms
+        )
+    )
+
+
+def webhook_token_hash(conn: Connection, account_id: int, source: str) -> str | None:
+    r = conn.execute(
+        select(webhook_tokens.c.token_hash).where(
+            webhook_tokens.c.account_id == account_id, webhook_tokens.c.source == source
+        )
+    ).first()
+    return str(r[0]) if r else None

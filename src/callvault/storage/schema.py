@@ -158,7 +158,53 @@ call_details = Table(
     Column("legs", LargeBinary, nullable=False),
 )
 
+call_events = Table(
+    "call_events",
+    metadata,
+    Column("pk", AutoId, primary_key=True, autoincrement=True),
+    Column("account_id", BigInteger, nullable=False),
+    # Where the event came from ("native", "ringcentral", "simulated" …) and its own id there:
+    # together the idempotency key, so a redelivered webhook is stored once.
+    Column("source", String(32), nullable=False),
+    Column("event_id", String(128), nullable=False),
+    Column("session_id", String(128), nullable=False),
+    Column("sequence", BigInteger, nullable=False),
+    Column("event_ms", BigInteger, nullable=False),
+    Column("received_ms", BigInteger, nullable=False),
+    # False until the call the event belongs to has been finished and written; what a
+    # restarted server replays to rebuild the calls that were in progress.
+    Column("call_done", Boolean, nullable=False, default=False),
+    # The canonical event (callvault's event JSON) and, for vendor sources, the body received.
+    Column("event", LargeBinary, nullable=False),
+    Column("raw", LargeBinary, nullable=True),
+    UniqueConstraint("account_id", "source", "event_id"),
+    Index("ix_call_events_session", "account_id", "session_id"),
+    Index("ix_call_events_time", "account_id", "event_ms"),
+    Index("ix_call_events_open", "call_done", "account_id"),
+)
+
+extension_links = Table(
+    "extension_links",
+    metadata,
+    Column("account_id", BigInteger, ForeignKey("accounts.id"), primary_key=True),
+    Column("source", String(32), primary_key=True),
+    Column("external_id", String(64), primary_key=True),
+    Column("extension_id", BigInteger, ForeignKey("extensions.id"), nullable=False),
+)
+
+webhook_tokens = Table(
+    "webhook_tokens",
+    metadata,
+    Column("account_id", BigInteger, ForeignKey("accounts.id"), primary_key=True),
+    Column("source", String(32), primary_key=True),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
 ALL_TABLES = (
+    call_events,
+    extension_links,
+    webhook_tokens,
     call_details,
     calls,
     oauth_sessions,
