@@ -150,9 +150,11 @@ class LiveCallService:
             records.extend(build_records(call))
         if records:
             self.ingest.ingest(account_id, records)
-        for call in finished.values():
+        done_sessions = sorted({sid for call in finished.values() for sid in call.sessions})
+        if done_sessions:
             with self.db.write() as conn:
-                journal.mark_done(conn, account_id, sorted(call.sessions))
+                for start in range(0, len(done_sessions), 500):
+                    journal.mark_done(conn, account_id, done_sessions[start : start + 500])
         seen: set[str] = set()
         for change in reversed(changes):
             if change.call.call_id in seen:
