@@ -100,8 +100,20 @@ class CallStore:
         if not encoded:
             return
         rows = [dict(e.row, modified_ms=modified_ms) for e in encoded]
-        result = conn.execute(calls.insert().returning(calls.c.pk, calls.c.record_id), rows)
-        pk_by_id = {rid: pk for pk, rid in result}
+        # A plain executemany then one lookup of the new keys: both drivers batch this well,
+        # while INSERT … RETURNING over many rows makes psycopg parse one huge statement.
+        conn.execute(calls.insert(), rows)
+        account_id = encoded[0].row["account_id"]
+        ids = [e.record_id for e in encoded]
+        pk_by_id: dict[str, int] = {}
+        for start in range(0, len(ids), 500):
+            found = conn.execute(
+                select(calls.c.record_id, calls.c.pk).where(
+                    calls.c.account_id == account_id,
+                    calls.c.record_id.in_(ids[start : start + 500]),
+                )
+            )
+            pk_by_id.update({rid: pk for rid, pk in found})
         conn.execute(
             call_details.insert(),
             [{"call_pk": pk_by_id[e.record_id], "legs": e.legs} for e in encoded],

@@ -32,15 +32,28 @@ def append(
     entries: Sequence[JournalEntry],
     received_ms: int,
 ) -> set[str]:
-    """Journal ``entries``; returns the ids of those that were new."""
+    """Journal ``entries``; returns the ids of those that were new.
+
+    Known ids are looked up first and the rest inserted with ON CONFLICT DO NOTHING (a plain
+    executemany, which both drivers run fast; a RETURNING form makes psycopg re-parse one huge
+    statement per batch). If a concurrent request journals the same event in between, both
+    report it new; the correlator drops the second copy by event id.
+    """
     if not entries:
         return set()
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(call_events)
-        .on_conflict_do_nothing(index_elements=["account_id", "source", "event_id"])
-        .returning(call_events.c.event_id)
-    )
+    ids = [e.event_id for e in entries]
+    known: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        known.update(
+            conn.execute(
+                select(call_events.c.event_id).where(
+                    call_events.c.account_id == account_id,
+                    call_events.c.source == source,
+                    call_events.c.event_id.in_(chunk),
+                )
+            ).scalars()
+        )
     rows = [
         {
             "account_id": account_id,
@@ -55,9 +68,15 @@ def append(
             "raw": e.raw,
         }
         for e in entries
+        if e.event_id not in known
     ]
-    result = conn.execute(stmt, rows)
-    return {r[0] for r in result}
+    if rows:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(call_events).on_conflict_do_nothing(
+            index_elements=["account_id", "source", "event_id"]
+        )
+        conn.execute(stmt, rows)
+    return {e.event_id for e in entries if e.event_id not in known}
 
 
 def session_events(conn: Connection, account_id: int, session_ids: Sequence[str]) -> list[bytes]:

@@ -1,0 +1,5 @@
+"""``python -m callvault.cli``."""
+
+from callvault.cli import main
+
+main()
