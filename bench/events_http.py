@@ -28,14 +28,13 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from correlator import interleaved, run  # noqa: E402
-
-from callvault.importers.native_events import event_to_json  # noqa: E402
-from callvault.services.accounts import Role  # noqa: E402
-from callvault.services.container import Services  # noqa: E402
-from callvault.settings import Settings  # noqa: E402
-from callvault.storage.engine import normalise_url  # noqa: E402
-from callvault.storage.migrate import upgrade  # noqa: E402
+from callvault.importers.native_events import event_to_json
+from callvault.services.accounts import Role
+from callvault.services.container import Services
+from callvault.settings import Settings
+from callvault.storage.engine import normalise_url
+from callvault.storage.migrate import upgrade
+from correlator import interleaved, run
 
 PASSWORD = "bench-password-1"
 
@@ -87,8 +86,16 @@ def main() -> None:
     port = free_port()
     env = dict(os.environ, CALLVAULT_DATABASE_URL=args.database_url, CALLVAULT_RATE_LIMITS="off")
     server = subprocess.Popen(
-        [sys.executable, "-m", "callvault.cli", "serve", "--port", str(port),
-         "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "callvault.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         env=env,
     )
     try:
@@ -103,8 +110,11 @@ def main() -> None:
             token = client.post(
                 "/restapi/oauth/token",
                 auth=(client_id, secret),
-                data={"grant_type": "password", "username": "+16505550100*100",
-                      "password": PASSWORD},
+                data={
+                    "grant_type": "password",
+                    "username": "+16505550100*100",
+                    "password": PASSWORD,
+                },
             ).json()["access_token"]
             events = interleaved(calls)
             bodies = [
