@@ -162,3 +162,37 @@ def test_restart_rebuilds_calls_in_progress_and_regenerate_is_idempotent(
         0,
         2,
     )
+
+
+def test_stream_sends_call_changes_of_the_own_account_only(
+    server: str, http: httpx.Client, account: TestAccount, services: Services
+) -> None:
+    from tests.builders import make_account
+
+    other = make_account(services, http)
+    events = _trace_events(account, "extension_to_extension", timedelta(minutes=-30))
+    with (
+        httpx.Client(base_url=server, timeout=10) as watcher,
+        watcher.stream("GET", "/api/v1/stream", headers=account.auth()) as stream,
+    ):
+        lines = stream.iter_lines()
+        assert next(lines) == ": connected"
+        # Another account's call must not show up in this stream.
+        foreign = _trace_events(other, "extension_to_extension", timedelta(minutes=-20))
+        for e in foreign:
+            e["sessionId"] = "s-other-account"
+            e["id"] = "other-" + e["id"]
+        http.post("/api/v1/events", json=foreign, headers=other.auth())
+        http.post("/api/v1/events", json=events, headers=account.auth())
+        kinds = []
+        for line in lines:
+            if line.startswith("event: "):
+                kinds.append(line.removeprefix("event: "))
+            if line.startswith("data: "):
+                data = orjson.loads(line.removeprefix("data: "))
+                assert data["sessions"] == ["s-ext2ext"]
+                if data["type"] == "call.finished":
+                    break
+        assert kinds[-1] == "call.finished"
+    denied = http.get("/api/v1/stream", headers=account.auth("102"))
+    assert denied.status_code == 403
