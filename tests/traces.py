@@ -65,13 +65,17 @@ def build_events(trace: dict[str, Any], ids: dict[str, int]) -> list[dict[str, A
             if ep:
                 party[side] = ep
         if "peer" in info:
-            party["peer"] = {"sessionId": info["peer"]}
+            # ``peer: s-2`` or ``peer: {session: s-2, party: p-2-1}``
+            peer = info["peer"] if isinstance(info["peer"], dict) else {"session": info["peer"]}
+            party["peer"] = {"sessionId": peer["session"], "partyId": peer.get("party")}
         if info.get("queue"):
             party["queueCall"] = True
         if "role" in info:
             party["ringOutRole"] = info["role"]
         if "recording" in info:
             party["recordingId"] = str(info["recording"])
+        if "sip" in info:
+            party["sipCallId"] = info["sip"]
         event: dict[str, Any] = {
             "id": f"{session}:{row['seq']}:{party_id}",
             "sessionId": session,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from callvault.correlator.parties import PartyLeg, read_party
+from callvault.correlator.settle import settle
 from callvault.domain.events import CallEvent, PartyStatus
 
 
@@ -74,12 +75,13 @@ class LiveCall:
         self.finished_at = None
 
     def legs(self) -> list[PartyLeg]:
-        """Every party as a leg, in the order the parties appeared."""
+        """Every party as a leg, in the order the parties appeared, with the rules that need
+        the whole call applied (answered elsewhere, transfers, the caller's early Answered)."""
         legs = [
             read_party(events) for parties in self.sessions.values() for events in parties.values()
         ]
         legs.sort(key=lambda leg: (leg.started, leg.first.sequence, leg.party_id))
-        return legs
+        return settle(legs)
 
     def all_ended(self) -> bool:
         """Every party is Disconnected or Gone, and every Gone party's peer session is known

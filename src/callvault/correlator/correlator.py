@@ -40,8 +40,9 @@ class Correlator:
     ) -> None:
         self.linger = linger
         self.idle_timeout = idle_timeout
+        # Both by account: ids are only unique within one account's sources.
         self._by_key: dict[tuple[int, str], LiveCall] = {}
-        self._calls: dict[str, LiveCall] = {}
+        self._calls: dict[tuple[int, str], LiveCall] = {}
 
     # -- feeding ---------------------------------------------------------------------------
 
@@ -56,7 +57,10 @@ class Correlator:
             call.swept = False
             return CallChange(ChangeKind.FINISHED, call)
         if was_finished:
-            call.finished_at = None  # a late non-terminal event re-opened it
+            # A late non-terminal event re-opened it: live again, no longer swept (the
+            # sweeper will close it again if it goes quiet).
+            call.finished_at = None
+            call.swept = False
         return CallChange(ChangeKind.UPDATED, call)
 
     def feed_all(self, account_id: int, events: Iterable[CallEvent]) -> list[CallChange]:
@@ -71,14 +75,14 @@ class Correlator:
                 found.append(call)
         if not found:
             call = LiveCall(call_id=event.session_id, account_id=account_id)
-            self._calls[call.call_id] = call
+            self._calls[(account_id, call.call_id)] = call
         else:
             # The oldest call survives, so a call keeps the id dashboards already know.
             found.sort(key=lambda c: (c.first_time or event.time, c.call_id))
             call = found[0]
             for other in found[1:]:
                 call.absorb(other)
-                self._calls.pop(other.call_id, None)
+                self._calls.pop((account_id, other.call_id), None)
                 for key in other.keys:
                     self._by_key[(account_id, key)] = call
         for key in keys:
@@ -104,7 +108,7 @@ class Correlator:
         return swept
 
     def _forget(self, call: LiveCall) -> None:
-        self._calls.pop(call.call_id, None)
+        self._calls.pop((call.account_id, call.call_id), None)
         for key in call.keys:
             self._by_key.pop((call.account_id, key), None)
 

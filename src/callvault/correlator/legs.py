@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from callvault.correlator.parties import LegOutcome, PartyLeg, normalise_reason
+from datetime import timedelta
+
+from callvault.correlator.parties import Entry, LegOutcome, PartyLeg, normalise_reason
 from callvault.domain.calls import CdrFacts, Leg, Party, Recording
 from callvault.domain.enums import (
     Action,
@@ -64,50 +66,78 @@ REASON_FOR_RESULT: dict[Result, Reason] = {
 
 
 def leg_result(leg: PartyLeg) -> Result:
-    """The call-log result of one leg, from the party's own outcome."""
+    """The call-log result of an answering-side leg, from the party's own outcome. (What the
+    calling side got depends on its callees: see ``records.calling_result``.)"""
     if leg.outcome is LegOutcome.FAILED:
         return _FAILED_BY_REASON.get(normalise_reason(leg.final_reason), Result.CALL_FAILED)
-    if not leg.called_side:
-        # The calling side "answered" when the system picked up; what matters is whether
-        # the conversation happened, which the record (not the leg) decides.
-        return Result.CALL_CONNECTED if leg.answered else Result.HANG_UP
     return _CALLED_RESULT[leg.outcome]
+
+
+# RingCentral words the same fact differently by direction: an inbound record is "Accepted" or
+# "Missed", an outbound one "Call connected" or "No Answer". A leg speaks its record's words.
+_WORDS: dict[Direction, dict[Result, Result]] = {
+    Direction.INBOUND: {Result.CALL_CONNECTED: Result.ACCEPTED, Result.NO_ANSWER: Result.MISSED},
+    Direction.OUTBOUND: {Result.ACCEPTED: Result.CALL_CONNECTED, Result.MISSED: Result.NO_ANSWER},
+}
+
+
+def in_words_of(result: Result, direction: Direction) -> Result:
+    return _WORDS[direction].get(result, result)
 
 
 def is_external(leg: PartyLeg) -> bool:
     return leg.extension_id is None
 
 
-def leg_type(
-    leg: PartyLeg, origin: CallOrigin, caller: PartyLeg | None, after_transfer: bool
-) -> LegType:
-    """Which routing hop a party is, in RingCentral's legType terms."""
+def on_pstn(leg: PartyLeg) -> bool:
+    """The party is an outside number, or an extension's party reaching one (a call out, a
+    FindMe forward to a mobile): either way this leg runs over the PSTN. The destination
+    number matters when the outside party itself is not visible (§4: extension-level
+    subscriptions see only their own parties)."""
+    return is_external(leg) or _outside(endpoints(leg)[1])
+
+
+_ENTRY_LEG: dict[Entry, LegType] = {
+    Entry.TRANSFER: LegType.TRANSFER_CALL,
+    Entry.PARK_LOCATION: LegType.PARK_LOCATION,
+    Entry.CALL_PARK: LegType.CALL_PARK,
+    Entry.PICKUP: LegType.PICKUP,
+}
+
+
+def leg_type(leg: PartyLeg, origin: CallOrigin, session_caller: PartyLeg | None) -> LegType:
+    """Which routing hop a party is, in RingCentral's legType terms. ``session_caller`` is the
+    calling party of the leg's own session (the hop a called party was reached from)."""
     if origin is CallOrigin.RINGOUT:
         if leg.ring_out_role is RingOutRole.TARGET:
             return LegType.RINGOUT_WEB_TO_SUBSCRIBER
         return LegType.RINGOUT_WEB_TO_CALLER
+    if leg.entry in _ENTRY_LEG:
+        return _ENTRY_LEG[leg.entry]
     if not leg.called_side:
         if is_external(leg):
-            return LegType.ACCEPT
+            return LegType.ACCEPT  # an outside caller coming in from the PSTN
+        # A user calling out: to the PSTN, or to another extension.
+        if _outside(leg.last.to_endpoint):
+            return LegType.SIP_TO_PSTN_METERED
         return LegType.EXTENSION_TO_EXTENSION
     if leg.queue_call:
         return LegType.HUNTING
-    if after_transfer:
-        return LegType.TRANSFER_CALL
     if is_external(leg):
         return LegType.SIP_TO_PSTN_METERED
-    to = leg.last.to_endpoint
-    if (
-        to is not None
-        and to.extension_id is None
-        and _is_e164(to.phone_number)
-        and leg.extension_id
-    ):
+    if leg.extension_id and _outside(leg.last.to_endpoint):
         # A user's own party ringing an outside number: FindMe/FollowMe forwarding.
         return LegType.FIND_ME
-    if caller is not None and is_external(caller):
+    if session_caller is not None and is_external(session_caller):
         return LegType.PSTN_TO_SIP
     return LegType.EXTENSION_TO_EXTENSION
+
+
+def _outside(endpoint: Endpoint | None) -> bool:
+    """An outside number: E.164 and not an extension."""
+    return (
+        endpoint is not None and endpoint.extension_id is None and _is_e164(endpoint.phone_number)
+    )
 
 
 def _is_e164(number: str | None) -> bool:
@@ -140,25 +170,25 @@ def build_leg(
     leg: PartyLeg,
     *,
     origin: CallOrigin,
-    caller: PartyLeg | None,
-    after_transfer: bool,
+    session_caller: PartyLeg | None,
+    result: Result,
     action: Action,
     transport: Transport,
     record_direction: Direction,
     master: bool,
 ) -> Leg:
+    """One party as a leg of a record; ``result`` is the leg's, in the record's words."""
     frm, to = endpoints(leg)
     end = leg.ended or leg.last.time
     recording_id = next((e.recording_id for e in leg.events if e.recording_id), None)
     sip_call_id = next((e.sip_call_id for e in leg.events if e.sip_call_id), None)
-    result = leg_result(leg)
     return Leg(
-        leg_type=leg_type(leg, origin, caller, after_transfer),
+        leg_type=leg_type(leg, origin, session_caller),
         master=master,
         direction=record_direction,
         action=action,
         start_time=leg.started,
-        duration_ms=max(0, int((end - leg.started).total_seconds() * 1000)),
+        duration_ms=max(0, (end - leg.started) // timedelta(milliseconds=1)),
         result=result,
         reason=REASON_FOR_RESULT.get(result),
         extension_id=leg.extension_id,
@@ -170,7 +200,7 @@ def build_leg(
         recording=Recording(recording_id) if recording_id else None,
         cdr=CdrFacts(
             ring_time=leg.started,
-            answer_time=leg.answered if leg.called_side else None,
+            answer_time=leg.connected_at,
             end_time=leg.ended,
             disconnected_by=None if leg.ended else Disconnector.UNKNOWN,
             reroute_reason=leg.final_reason if leg.outcome in _REROUTED else None,

@@ -16,6 +16,19 @@ from callvault.domain.enums import Direction
 from callvault.domain.events import CallEvent, PartyStatus, RingOutRole
 
 
+class Entry(StrEnum):
+    """How a party came into the call: rung directly, or handed the call by someone else.
+
+    Set by the call-level rules (``settle``); a party's own events cannot tell.
+    """
+
+    DIRECT = "direct"
+    TRANSFER = "transfer"  # rung after someone transferred the call out of its session
+    PARK_LOCATION = "park_location"  # picked the call up from a park location (same session)
+    CALL_PARK = "call_park"  # dialled a park extension and took the parked call (own session)
+    PICKUP = "pickup"  # took a ringing call from another session (directed pickup)
+
+
 class LegOutcome(StrEnum):
     COMPLETED = "completed"
     MISSED = "missed"
@@ -104,6 +117,8 @@ class PartyLeg:
     ended: datetime | None
     answered: datetime | None
     voicemail: bool
+    rang: bool
+    parked: bool
     hold_ms: int
     talk_ms: int
     final_status: PartyStatus
@@ -111,6 +126,10 @@ class PartyLeg:
     queue_call: bool
     ring_out_role: RingOutRole | None
     outcome: LegOutcome
+    # The side that takes the call: the called side (``Inbound``), or a party that dialled in
+    # to take over a call (a park-extension pickup). Set from the direction, then by ``settle``.
+    answering: bool = False
+    entry: Entry = Entry.DIRECT
 
     @property
     def last(self) -> CallEvent:
@@ -128,12 +147,21 @@ class PartyLeg:
     def called_side(self) -> bool:
         return self.direction is Direction.INBOUND
 
+    @property
+    def connected_at(self) -> datetime | None:
+        """When this answering-side party took the call: its first ``Answered``. Never for the
+        calling side, whose ``Answered`` only means the phone system picked up (§5.3), and not
+        for voicemail (``VoiceMail``/``VoiceMailScreening`` are a machine taking the call)."""
+        if not self.answering:
+            return None
+        return next((e.time for e in self.events if e.status is PartyStatus.ANSWERED), None)
+
 
 def read_party(events: list[CallEvent]) -> PartyLeg:
     """Summarise a party from its events (already sorted by ``CallEvent.order``)."""
     first, last = events[0], events[-1]
     answered: datetime | None = None
-    voicemail = False
+    voicemail = rang = parked = False
     hold_ms = talk_ms = 0
     talking_since: datetime | None = None
     holding_since: datetime | None = None
@@ -143,6 +171,8 @@ def read_party(events: list[CallEvent]) -> PartyLeg:
             answered = answered or ev.time
         if status in (PartyStatus.VOICEMAIL, PartyStatus.VOICEMAIL_SCREENING):
             voicemail = True
+        rang = rang or status is PartyStatus.PROCEEDING
+        parked = parked or status is PartyStatus.PARKED
         # Talk and hold time as the guide computes them: Answered→Hold/Disconnected is talk,
         # Hold→Answered/Disconnected is hold ("unhold" arrives as Answered again).
         if talking_since is not None and status is not PartyStatus.ANSWERED:
@@ -166,6 +196,8 @@ def read_party(events: list[CallEvent]) -> PartyLeg:
         ended=ended,
         answered=answered,
         voicemail=voicemail,
+        rang=rang,
+        parked=parked,
         hold_ms=hold_ms,
         talk_ms=talk_ms,
         final_status=last.status,
@@ -173,19 +205,25 @@ def read_party(events: list[CallEvent]) -> PartyLeg:
         queue_call=any(e.queue_call for e in events),
         ring_out_role=next((e.ring_out_role for e in events if e.ring_out_role), None),
         outcome=LegOutcome.IN_PROGRESS,
+        answering=first.direction is Direction.INBOUND,
     )
     leg.outcome = _outcome(leg)
     return leg
 
 
 def _ms(delta: timedelta) -> int:
-    return max(0, int(delta.total_seconds() * 1000))
+    # Integer arithmetic on the timedelta: float seconds would turn 28.9 s into 28899 ms.
+    return max(0, delta // timedelta(milliseconds=1))
 
 
 def _outcome(leg: PartyLeg) -> LegOutcome:
     if not leg.terminal:
         return LegOutcome.IN_PROGRESS
     by_reason = _BY_REASON.get(normalise_reason(leg.final_reason))
+    if by_reason is LegOutcome.ANSWERED_ELSEWHERE and (leg.answered or leg.parked):
+        # "Pickup" ends a ringing party that someone else took. On a party that was already
+        # talking it means the call was taken from it: from a park, or pulled to another phone.
+        by_reason = LegOutcome.PARKED if leg.parked else LegOutcome.MOVED
     if leg.final_status is PartyStatus.GONE:
         return by_reason if by_reason in CONTINUING else LegOutcome.MERGED
     if by_reason is not None:
