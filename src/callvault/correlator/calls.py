@@ -28,7 +28,11 @@ def correlation_keys(event: CallEvent) -> list[str]:
     return keys
 
 
-@dataclass(slots=True)
+def _order(event: CallEvent) -> tuple[int, datetime, str]:
+    return event.order
+
+
+@dataclass(slots=True, eq=False)
 class LiveCall:
     """Events of one conversation, by session and party, each list in chronological order."""
 
@@ -48,9 +52,13 @@ class LiveCall:
             return False
         parties = self.sessions.setdefault(event.session_id, {})
         timeline = parties.setdefault(event.party_id, [])
-        if any(e.sequence == event.sequence and e.status is event.status for e in timeline):
+        sequence, status = event.sequence, event.status
+        if any(e.sequence == sequence and e.status is status for e in timeline):
             return False
-        bisect.insort(timeline, event, key=lambda e: e.order)
+        if not timeline or timeline[-1].order <= event.order:
+            timeline.append(event)  # in order: the usual case, no search needed
+        else:
+            bisect.insort(timeline, event, key=_order)
         self.event_ids.add(event.event_id)
         if self.first_time is None or event.time < self.first_time:
             self.first_time = event.time
@@ -65,7 +73,7 @@ class LiveCall:
             for party_id, events in parties.items():
                 merged = {e.event_id: e for e in mine.get(party_id, [])}
                 merged.update({e.event_id: e for e in events})
-                mine[party_id] = sorted(merged.values(), key=lambda e: e.order)
+                mine[party_id] = sorted(merged.values(), key=_order)
         self.keys |= other.keys
         self.event_ids |= other.event_ids
         times = [t for t in (self.first_time, other.first_time) if t is not None]

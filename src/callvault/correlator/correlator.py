@@ -68,12 +68,16 @@ class Correlator:
 
     def _call_for(self, account_id: int, event: CallEvent) -> LiveCall:
         keys = correlation_keys(event)
+        by_key = self._by_key
         found: list[LiveCall] = []
         for key in keys:
-            call = self._by_key.get((account_id, key))
-            if call is not None and all(call is not f for f in found):
+            call = by_key.get((account_id, key))
+            if call is not None and call not in found:
                 found.append(call)
-        if not found:
+        if len(found) == 1:
+            # The common case: an event of a call already known, usually under every key.
+            call = found[0]
+        elif not found:
             call = LiveCall(call_id=event.session_id, account_id=account_id)
             self._calls[(account_id, call.call_id)] = call
         else:
@@ -84,10 +88,11 @@ class Correlator:
                 call.absorb(other)
                 self._calls.pop((account_id, other.call_id), None)
                 for key in other.keys:
-                    self._by_key[(account_id, key)] = call
+                    by_key[(account_id, key)] = call
         for key in keys:
-            call.keys.add(key)
-            self._by_key[(account_id, key)] = call
+            if key not in call.keys:
+                call.keys.add(key)
+                by_key[(account_id, key)] = call
         return call
 
     # -- time ------------------------------------------------------------------------------
