@@ -201,17 +201,15 @@ webhook_tokens = Table(
     Column("created_ms", BigInteger, nullable=False),
 )
 
-ALL_TABLES = (
-    call_events,
-    extension_links,
-    webhook_tokens,
-    call_details,
-    calls,
-    oauth_sessions,
-    jwt_credentials,
-    oauth_apps,
-    users,
-    extensions,
-    accounts,
-    server_settings,
-)
+# -- recordings (call recording audio) --------------------------------------------------------
+
+# -- call-log sync -----------------------------------------------------------------------------
+
+# -- RingOut -------------------------------------------------------------------------------------
+
+# -- PortSIP face --------------------------------------------------------------------------------
+
+# -- OneUptime face: incoming call policies and logs ---------------------------------------------
+
+# Children before parents, so deleting in this order never trips a foreign key.
+ALL_TABLES = tuple(reversed(metadata.sorted_tables))
