@@ -9,15 +9,18 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from callvault.api.app import create_app
+from callvault.services import secrets
 from callvault.services.container import Services
 from callvault.settings import RateLimitProfile, Settings
 from callvault.storage.engine import normalise_url
@@ -87,6 +90,16 @@ def services(settings: Settings) -> Iterator[Services]:
     svc.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_secret_hashing() -> Iterator[None]:
+    """Hash test passwords and client secrets at a low scrypt cost. Each hash records its own
+    cost, so verification runs the production code unchanged; at full cost every test account
+    (four hashes, three logins) would take most of a second."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(secrets, "_N", 2**10)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every test starts from empty tables (schema kept)."""
@@ -108,14 +121,11 @@ class _Server(uvicorn.Server):
         pass
 
 
-@pytest.fixture(scope="session")
-def server(settings: Settings, services: Services, server_url: str) -> Iterator[str]:
-    """The real app on a loopback port, shared by the session; yields its base URL."""
-    port = int(server_url.rsplit(":", 1)[1])
-    config = uvicorn.Config(
-        create_app(settings, services), host="127.0.0.1", port=port, log_level="warning"
-    )
-    srv = _Server(config)
+@contextmanager
+def _serve(app: FastAPI, url: str) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on ``url``'s loopback port in a thread."""
+    port = int(url.rsplit(":", 1)[1])
+    srv = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -123,9 +133,28 @@ def server(settings: Settings, services: Services, server_url: str) -> Iterator[
         if time.monotonic() > deadline:
             raise RuntimeError("test server did not start")
         time.sleep(0.02)
-    yield server_url
+    yield url
     srv.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(settings: Settings, services: Services, server_url: str) -> Iterator[str]:
+    """The real app on a loopback port, shared by the session; yields its base URL."""
+    with _serve(create_app(settings, services), server_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def limited_server(settings: Settings, services: Services) -> Iterator[str]:
+    """A second server on the same database and services with RingCentral's own rate limits
+    (heavy 10, auth 5 per 60 s); yields its base URL."""
+    url = f"http://127.0.0.1:{_free_port()}"
+    limited = settings.model_copy(
+        update={"base_url": url, "rate_limits": RateLimitProfile.RINGCENTRAL}
+    )
+    with _serve(create_app(limited, services), url):
+        yield url
 
 
 @pytest.fixture

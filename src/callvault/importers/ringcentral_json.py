@@ -8,6 +8,7 @@ Unknown fields are ignored, so records from newer RingCentral versions still loa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -43,6 +44,16 @@ from callvault.domain.ids import derived_id
 
 E = TypeVar("E", bound=StrEnum)
 
+_INT64 = 2**63
+# What the call store can hold on every backend (column widths; PostgreSQL refuses NUL).
+_MAX_ID = 64
+_MAX_TELEPHONY_SESSION_ID = 128
+_MAX_NUMBER_DIGITS = 32
+_MAX_CATEGORIES = 498
+# Record ids appear in URL paths, where a comma separates the ids of a batch.
+_PATH_UNSAFE = frozenset(",/?#%\\")
+_DIGIT = re.compile(r"\d")
+
 
 class RecordError(ValueError):
     """A record field that cannot be accepted: ``field`` is its path, ``reason`` says why."""
@@ -77,19 +88,31 @@ class _Reader:
             raise RecordError(self.at(key), "must be a string")
         return str(value)
 
+    def identifier(self, key: str, max_len: int, *, in_path: bool = False) -> str | None:
+        """An id-like string: 1..``max_len`` printable characters without spaces."""
+        value = self.text(key)
+        if value is None:
+            return None
+        if not value or len(value) > max_len:
+            raise RecordError(self.at(key), f"must have 1 to {max_len} characters")
+        if not all(ch.isprintable() and not ch.isspace() for ch in value):
+            raise RecordError(self.at(key), "must not contain spaces or control characters")
+        if in_path and not _PATH_UNSAFE.isdisjoint(value):
+            raise RecordError(self.at(key), "must not contain any of , / ? # % \\")
+        return value
+
     def integer(self, key: str) -> int | None:
         value = self.data.get(key)
         if value is None:
             return None
-        if isinstance(value, bool):
+        whole_float = isinstance(value, float) and value.is_integer()
+        if whole_float or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
             raise RecordError(self.at(key), "must be an integer")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value)
-        raise RecordError(self.at(key), "must be an integer")
+        if not -_INT64 <= value < _INT64:
+            raise RecordError(self.at(key), "is out of range")
+        return value
 
     def number(self, key: str) -> float | None:
         value = self.data.get(key)
@@ -147,8 +170,11 @@ def _party(r: _Reader | None) -> Party | None:
     if r is None:
         return None
     device = r.obj("device")
+    phone_number = r.text("phoneNumber")
+    if phone_number is not None and len(_DIGIT.findall(phone_number)) > _MAX_NUMBER_DIGITS:
+        raise RecordError(r.at("phoneNumber"), f"has more than {_MAX_NUMBER_DIGITS} digits")
     return Party(
-        phone_number=r.text("phoneNumber"),
+        phone_number=phone_number,
         extension_number=r.text("extensionNumber"),
         extension_id=r.text("extensionId"),
         name=r.text("name"),
@@ -202,6 +228,10 @@ def _base(r: _Reader) -> dict[str, Any]:
     categories = r.data.get("metadataCategories") or []
     if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
         raise RecordError(r.at("metadataCategories"), "must be a list of strings")
+    if not all(c and c.isprintable() and "," not in c for c in categories):
+        raise RecordError(r.at("metadataCategories"), "must be names without commas")
+    if len(",".join(categories)) > _MAX_CATEGORIES:
+        raise RecordError(r.at("metadataCategories"), "are too long")
     return {
         "type": r.choice("type", CallType, required=True),
         "direction": r.choice("direction", Direction, required=True),
@@ -212,7 +242,7 @@ def _base(r: _Reader) -> dict[str, Any]:
         "reason": r.choice("reason", Reason),
         "reason_description": r.text("reasonDescription"),
         "extension_id": ext_id,
-        "telephony_session_id": r.text("telephonySessionId"),
+        "telephony_session_id": r.identifier("telephonySessionId", _MAX_TELEPHONY_SESSION_ID),
         "sip_uuid_info": r.text("sipUuidInfo"),
         "transfer_target_session_id": target.text("telephonySessionId") if target else None,
         "transferee_session_id": transferee.text("telephonySessionId") if transferee else None,
@@ -271,16 +301,16 @@ def parse_record(data: Any) -> CallRecord:
                 **_base(lr),
             )
         )
-    session_id = r.text("sessionId") or base["telephony_session_id"]
-    record_id = r.text("id")
+    session_id = r.identifier("sessionId", _MAX_ID) or base["telephony_session_id"]
+    record_id = r.identifier("id", _MAX_ID, in_path=True)
     if record_id is None:
         record_id = derived_id(
             session_id, base["extension_id"], base["start_time"].isoformat(), base["direction"]
         )
     if session_id is None:
         session_id = record_id
-    if len(record_id) > 64:
-        raise RecordError("id", "must be at most 64 characters")
+    elif len(session_id) > _MAX_ID:  # a long telephonySessionId standing in for sessionId
+        session_id = derived_id(session_id)
     return CallRecord(
         id=record_id,
         session_id=session_id,

@@ -225,14 +225,18 @@ class OAuthService:
             access, a_ttl, refresh, r_ttl, session.scope, str(user.extension_id), "", session.id
         )
 
-    def revoke(self, token: str) -> None:
-        """Revoke the session behind an access or refresh token; unknown tokens are ignored."""
+    def revoke(self, token: str, client_id: str | None = None) -> None:
+        """Revoke the session behind an access or refresh token; unknown tokens are ignored.
+
+        With ``client_id``, only that app's sessions can be revoked (RFC 7009 §2.1); another
+        app's token is treated like an unknown one.
+        """
         digest = token_digest(token)
         with self.db.read() as conn:
             session = token_rows.by_access_hash(conn, digest) or token_rows.by_refresh_hash(
                 conn, digest
             )
-        if session is None:
+        if session is None or client_id not in (None, session.client_id):
             return
         with self.db.write() as conn:
             token_rows.revoke(conn, session.id)

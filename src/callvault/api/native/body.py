@@ -18,7 +18,7 @@ def decode_batch(body: bytes, content_type: str) -> list[Any]:
     if "ndjson" in content_type or (text.startswith(b"{") and b"\n" in text):
         try:
             value = orjson.loads(text)
-            return [value]
+            return value if isinstance(value, list) else [value]
         except orjson.JSONDecodeError:
             pass
         items: list[Any] = []

@@ -74,6 +74,8 @@ def authenticate(
             raise RcError(401, "OAU-128", "Access token expired", top_code="TokenExpired") from None
         raise RcError(401, "OAU-213", "Token not found", top_code="TokenInvalid") from None
     headers = apply_rate_limit(limiter, f"{principal.user_id}:{principal.client_id}", group)
+    # The request is counted now, so a refusal after this point carries the headers too.
+    request.state.rate_limit_headers = headers
     return Caller(principal, headers)
 
 
@@ -99,7 +101,8 @@ def resolve_extension(services: Services, caller: Caller, extension_id: str) -> 
     p = caller.principal
     if extension_id == "~" or extension_id == str(p.extension_id):
         return p.extension_id
-    if not extension_id.isdigit():
+    # Ids are ASCII digits that fit a 64-bit column; anything else names no extension.
+    if not (extension_id.isascii() and extension_id.isdigit()) or len(extension_id) > 18:
         raise not_found("extensionId", extension_id)
     if not p.is_admin:
         raise other_extension()

@@ -150,7 +150,7 @@ def _effective_params(
 
 def _with_page(base: str, effective: dict[str, str], page: int) -> str:
     parts = dict(effective, page=str(page))
-    query = "&".join(f"{k}={quote(v, safe=':,')}" for k, v in parts.items())
+    query = "&".join(f"{quote(k)}={quote(v, safe=':,')}" for k, v in parts.items())
     return f"{base}?{query}"
 
 
@@ -237,8 +237,10 @@ def _records_response(
     ids = _record_ids(raw_ids)
     params = QueryParams(request.url.query)
     view = _view(params)
+    # An id with control characters cannot exist (ingest refuses them); don't look it up.
+    lookup = [rid for rid in ids if rid.isprintable()]
     found = _services(request).calls.get_many(
-        account_id, ids, extension_id=extension_id, with_legs=view == "Detailed"
+        account_id, lookup, extension_id=extension_id, with_legs=view == "Detailed"
     )
     uris = _uris(request, account_id)
 

@@ -86,6 +86,7 @@ def other_extension() -> RcError:
     )
 
 
-def rc_error_response(_request: Request, exc: Exception) -> Response:
+def rc_error_response(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RcError)
-    return JSONBytes(exc.body(), status_code=exc.status, headers=exc.headers)
+    counted: dict[str, str] = getattr(request.state, "rate_limit_headers", {})
+    return JSONBytes(exc.body(), status_code=exc.status, headers={**counted, **exc.headers})

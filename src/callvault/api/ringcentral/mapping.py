@@ -16,7 +16,7 @@ API = "/restapi/v1.0"
 
 def rc_time(value: datetime) -> str:
     """RingCentral's timestamp form: UTC, milliseconds, ``Z``."""
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return f"{value.year:04d}-{value:%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}Z"
 
 
 class Uris:

@@ -40,8 +40,20 @@ _WIRE: dict[FailureKind, tuple[int, str, str]] = {
 }
 
 
+class UnsupportedMediaType(OAuthFailure):
+    """A body that is not a form: the spec answers 415 on the OAuth endpoints."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            FailureKind.INVALID_REQUEST,
+            "Unsupported content type: use application/x-www-form-urlencoded",
+        )
+
+
 def oauth_error(failure: OAuthFailure, headers: dict[str, str] | None = None) -> Response:
     status, error, code = _WIRE[failure.kind]
+    if isinstance(failure, UnsupportedMediaType):
+        status = 415
     body: dict[str, Any] = {
         "error": error,
         "error_description": failure.message,
@@ -79,10 +91,7 @@ def _ttl(form: dict[str, str], key: str) -> int | None:
 async def _form(request: Request) -> dict[str, str]:
     ctype = request.headers.get("content-type", "")
     if "application/x-www-form-urlencoded" not in ctype and "multipart/form-data" not in ctype:
-        raise OAuthFailure(
-            FailureKind.INVALID_REQUEST,
-            "Unsupported content type: use application/x-www-form-urlencoded",
-        )
+        raise UnsupportedMediaType()
     form = await request.form()
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
@@ -181,7 +190,7 @@ async def revoke(request: Request) -> Response:
         headers = apply_rate_limit(
             request.app.state.rate_limiter, f"client:{client_id}:{_ip(request)}", "auth"
         )
-        services.oauth.authenticate_client(client_id, secret, basic=basic)
+        app = services.oauth.authenticate_client(client_id, secret, basic=basic)
         token_value = form.get("token") or request.query_params.get("token")
         if not token_value:
             raise OAuthFailure(
@@ -189,7 +198,7 @@ async def revoke(request: Request) -> Response:
             )
     except OAuthFailure as failure:
         return oauth_error(failure, headers)
-    services.oauth.revoke(token_value)
+    services.oauth.revoke(token_value, app.client_id)
     return Response(status_code=200, headers=headers)
 
 

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 def page_uri(base: str, effective: dict[str, str], page: int) -> str:
     parts = dict(effective, page=str(page))
-    query = "&".join(f"{k}={quote(v, safe=':,')}" for k, v in parts.items())
+    query = "&".join(f"{quote(k)}={quote(v, safe=':,')}" for k, v in parts.items())
     return f"{base}?{query}"
 
 

@@ -24,6 +24,14 @@ _DATE_KEYS = frozenset({"dateFrom", "dateTo"})
 MAX_PER_PAGE = 1000
 DEFAULT_PER_PAGE = 100
 DEFAULT_WINDOW = timedelta(hours=24)
+MAX_INT32 = 2**31 - 1
+
+
+def _printable(key: str, value: str) -> str:
+    """Control characters (NUL above all) are never part of a valid value."""
+    if not value.isprintable():
+        raise invalid_param(key, None, "control characters are not allowed")
+    return value
 
 
 class QueryParams:
@@ -46,12 +54,12 @@ class QueryParams:
             return None
         if len(got) > 1 and len(set(got)) > 1:
             raise invalid_param(key, ",".join(got), "only one value is allowed")
-        return got[0].strip()
+        return _printable(key, got[0].strip())
 
     def many(self, key: str) -> list[str]:
         out: list[str] = []
         for value in self.values.get(key, []):
-            out.extend(part.strip() for part in value.split(",") if part.strip())
+            out.extend(_printable(key, p.strip()) for p in value.split(",") if p.strip())
         return out
 
     def enums(self, key: str, enum: type[E]) -> frozenset[E]:
@@ -88,7 +96,7 @@ class QueryParams:
         if not value:
             return None
         # A client that form-encoded "+02:00" as a space: put the sign back.
-        if " " in value and value.count(" ") == 1 and value[-6] == " ":
+        if value.count(" ") == 1 and len(value) > 6 and value[-6] == " ":
             value = value.replace(" ", "+")
         try:
             return parse_time(value, key)
@@ -99,7 +107,7 @@ class QueryParams:
         value = self.one(key)
         if value is None or value == "":
             return default
-        if not value.isdigit() or int(value) < 1:
+        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_INT32:
             raise invalid_param(key, value)
         return int(value)
 
@@ -113,7 +121,10 @@ class QueryParams:
 def date_window(params: QueryParams, now: datetime) -> tuple[datetime, datetime]:
     """The effective window: ``dateTo`` defaults to now, ``dateFrom`` to 24 h before ``dateTo``."""
     date_to = params.time("dateTo") or now
-    date_from = params.time("dateFrom") or (date_to - DEFAULT_WINDOW)
+    try:
+        date_from = params.time("dateFrom") or (date_to - DEFAULT_WINDOW)
+    except OverflowError:
+        raise invalid_param("dateTo", params.one("dateTo"), "out of range") from None
     if date_from > date_to:
         raise invalid_param("dateFrom", None, "dateFrom must not be after dateTo")
     return date_from, date_to
