@@ -121,3 +121,25 @@ def test_soft_delete_hides_until_show_deleted(services: Services) -> None:
     q.show_deleted = True
     shown = services.calls.list(q).items
     assert [r.id for r in shown] == ["D1"] and shown[0].deleted
+
+
+def test_corrected_record_does_not_undelete(services: Services) -> None:
+    acc = make_account(services)
+    e1 = acc.extensions["101"]
+    services.ingest.ingest(acc.account_id, [parse_record(rc_record("U1", extension_id=e1))])
+    services.calls.delete_before(acc.account_id, e1, NOW + timedelta(minutes=1))
+    fixed = parse_record(rc_record("U1", extension_id=e1, duration_ms=99_000))
+    assert services.ingest.ingest(acc.account_id, [fixed]).updated == 1
+    stored = services.calls.get_many(acc.account_id, ["U1"])["U1"]
+    assert stored.deleted and stored.duration_ms == 99_000
+
+
+def test_copies_in_one_batch_count_as_if_sent_one_by_one(services: Services) -> None:
+    acc = make_account(services)
+    e1 = acc.extensions["101"]
+    first = parse_record(rc_record("C1", extension_id=e1))
+    changed = parse_record(rc_record("C1", extension_id=e1, result="Missed"))
+    report = services.ingest.ingest(acc.account_id, [first, first, changed])
+    assert (report.created, report.unchanged, report.updated) == (1, 1, 1)
+    stored = services.calls.get_many(acc.account_id, ["C1"])["C1"]
+    assert stored.result is not None and stored.result.value == "Missed"

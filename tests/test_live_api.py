@@ -196,3 +196,13 @@ def test_stream_sends_call_changes_of_the_own_account_only(
         assert kinds[-1] == "call.finished"
     denied = http.get("/api/v1/stream", headers=account.auth("102"))
     assert denied.status_code == 403
+
+
+def test_unknown_paths_answer_in_the_shape_of_their_face(http: httpx.Client) -> None:
+    rc = http.get("/restapi/v1.0/account/~/no-such-thing")
+    assert rc.status_code == 404 and rc.json()["errors"][0]["errorCode"] == "CMN-120"
+    native = http.get("/api/v1/no-such-thing")
+    assert native.status_code == 404 and native.json()["error"]["code"] == "not-found"
+    wrong_method = http.put("/restapi/v1.0/account/~/call-log")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["errors"][0]["errorCode"] == "CMN-202"

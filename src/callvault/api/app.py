@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -53,6 +54,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_exception_handler(RcError, rc_error_response)
     app.add_exception_handler(NativeError, native_error_response)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
     app.include_router(oauth_router)
     app.include_router(calllog_router)
     app.include_router(active_router)
@@ -72,12 +75,41 @@ async def _sweep_forever(services: Services, interval: float) -> None:
             logger.exception("call sweeper failed")
 
 
+def _is_ringcentral(request: Request) -> bool:
+    return request.url.path.startswith("/restapi")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods, in the error shape of the face the path belongs to."""
+    assert isinstance(exc, StarletteHTTPException)
+    if _is_ringcentral(request):
+        if exc.status_code == 404:
+            err = RcError(404, "CMN-120", "Invalid URI")
+        elif exc.status_code == 405:
+            err = RcError(405, "CMN-202", "Operation is not supported")
+        else:
+            err = RcError(exc.status_code, "CMN-101", str(exc.detail))
+        return rc_error_response(request, err)
+    code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    return native_error_response(request, NativeError(exc.status_code, code, str(exc.detail)))
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    """A bug: log it with the traceback; answer 500 in the face's shape, never a stack trace."""
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    if _is_ringcentral(request):
+        return rc_error_response(request, RcError(500, "CMN-203", "Internal Server Error"))
+    return native_error_response(
+        request, NativeError(500, "internal-error", "internal server error; see the server log")
+    )
+
+
 async def _validation_error(request: Request, exc: Exception) -> Response:
     """FastAPI's own validation failures, answered in the shape of the face that was called."""
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0] if exc.errors() else {"loc": ("request",), "msg": "invalid"}
     field = ".".join(str(p) for p in first["loc"][1:]) or "request"
-    if request.url.path.startswith("/restapi"):
+    if _is_ringcentral(request):
         body = RcError(400, "CMN-101", f"Parameter [{field}] value is invalid", parameterName=field)
         return rc_error_response(request, body)
     return native_error_response(

@@ -64,7 +64,7 @@ class IngestService:
         """
         report = IngestReport()
         known_ext = self._extension_ids(account_id)
-        batch: dict[str, tuple[int, EncodedCall]] = {}
+        copies: dict[str, list[EncodedCall]] = {}
         for i, record in enumerate(records):
             if record is None:
                 continue
@@ -73,27 +73,32 @@ class IngestService:
             if bad:
                 report.problems.append(RecordProblem(pos, bad[0], bad[1], record.id))
                 continue
-            # A record repeated inside one batch: the last copy wins, as if sent one by one.
-            if record.id in batch:
-                report.unchanged += 1
-            batch[record.id] = (pos, encode_call(account_id, record))
-        if not batch:
+            copies.setdefault(record.id, []).append(encode_call(account_id, record))
+        if not copies:
             return report
         modified = now_ms(self.clock)
         with self.db.write() as conn:
-            existing = CallStore.existing(conn, account_id, list(batch))
+            existing = CallStore.existing(conn, account_id, list(copies))
             fresh: list[EncodedCall] = []
-            for rid, (_, enc) in batch.items():
+            for rid, versions in copies.items():
                 found = existing.get(rid)
+                # Count a record repeated in one batch as if its copies came one by one; only
+                # the last copy is written.
+                stored_hash = found[1] if found else None
+                for enc in versions:
+                    if stored_hash is None:
+                        report.created += 1
+                    elif enc.content_hash == stored_hash:
+                        report.unchanged += 1
+                    else:
+                        report.updated += 1
+                    stored_hash = enc.content_hash
+                last = versions[-1]
                 if found is None:
-                    fresh.append(enc)
-                elif found[1] == enc.content_hash:
-                    report.unchanged += 1
-                else:
-                    CallStore.replace(conn, found[0], enc, modified)
-                    report.updated += 1
+                    fresh.append(last)
+                elif found[1] != last.content_hash:
+                    CallStore.replace(conn, found[0], last, modified)
             CallStore.insert(conn, fresh, modified)
-            report.created += len(fresh)
         return report
 
     def _extension_ids(self, account_id: int) -> set[int]:

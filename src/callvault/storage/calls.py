@@ -121,8 +121,11 @@ class CallStore:
 
     @staticmethod
     def replace(conn: Connection, pk: int, encoded: EncodedCall, modified_ms: int) -> None:
+        """Overwrite a stored record. A record the user deleted stays deleted: a phone system
+        re-sending a corrected record must not bring it back into the user's log."""
+        values = {k: v for k, v in encoded.row.items() if k != "deleted" or v}
         conn.execute(
-            update(calls).where(calls.c.pk == pk).values(**encoded.row, modified_ms=modified_ms)
+            update(calls).where(calls.c.pk == pk).values(**values, modified_ms=modified_ms)
         )
         conn.execute(
             update(call_details).where(call_details.c.call_pk == pk).values(legs=encoded.legs)
