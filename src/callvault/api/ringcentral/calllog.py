@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 import orjson
 from fastapi import APIRouter
@@ -23,6 +22,7 @@ from callvault.api.ringcentral.auth import (
 )
 from callvault.api.ringcentral.errors import RcError, invalid_param, not_found
 from callvault.api.ringcentral.mapping import API, Uris, rc_time, record_to_wire
+from callvault.api.ringcentral.paging import list_body
 from callvault.api.ringcentral.params import QueryParams, date_window
 from callvault.domain.enums import CallType, Direction, RecordingType, Transport, parse_enum
 from callvault.domain.query import CallQuery
@@ -148,12 +148,6 @@ def _effective_params(
     return out
 
 
-def _with_page(base: str, effective: dict[str, str], page: int) -> str:
-    parts = dict(effective, page=str(page))
-    query = "&".join(f"{quote(k)}={quote(v, safe=':,')}" for k, v in parts.items())
-    return f"{base}?{query}"
-
-
 def _list_response(
     request: Request, caller: Caller, account_id: int, extension_id: int | None, base_uri: str
 ) -> Response:
@@ -164,22 +158,14 @@ def _list_response(
     records = [
         record_to_wire(r, uris, view=view, log_extension_id=extension_id) for r in page.items
     ]
-    paging: dict[str, Any] = {"page": query.page, "perPage": query.per_page}
-    if records:
-        start = (query.page - 1) * query.per_page
-        paging["pageStart"] = start
-        paging["pageEnd"] = start + len(records) - 1
-    navigation: dict[str, Any] = {"firstPage": {"uri": _with_page(base_uri, effective, 1)}}
-    if page.has_more:
-        navigation["nextPage"] = {"uri": _with_page(base_uri, effective, query.page + 1)}
-    if query.page > 1:
-        navigation["previousPage"] = {"uri": _with_page(base_uri, effective, query.page - 1)}
-    body = {
-        "uri": _with_page(base_uri, effective, query.page),
-        "records": records,
-        "paging": paging,
-        "navigation": navigation,
-    }
+    body = list_body(
+        base_uri,
+        effective,
+        page=query.page,
+        per_page=query.per_page,
+        records=records,
+        has_more=page.has_more,
+    )
     return JSONBytes(body, headers=caller.headers)
 
 
