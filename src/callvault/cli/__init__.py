@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from callvault.cli import admin, calls, db, demo, importing, serve, webhooks
+from callvault.cli import admin, calls, db, demo, importing, serve, simulate, webhooks
 
 app = typer.Typer(
     help="callvault: a self-hosted call-history server with a RingCentral-compatible API.",
@@ -13,6 +13,7 @@ app = typer.Typer(
 )
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
+app.command("simulate")(simulate.simulate)
 app.add_typer(db.app, name="db")
 app.add_typer(importing.app, name="import")
 app.add_typer(admin.accounts, name="account")

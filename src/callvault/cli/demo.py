@@ -68,8 +68,8 @@ def demo(
             save.chmod(0o600)
         if not as_json:
             console.print(
-                f"demo account [bold]{account.account_id}[/bold]: "
-                f"{report.created} call records over {days} days"
+                f"demo account [bold]{account.account_id}[/bold]: {report.records} call records "
+                f"from {report.calls} simulated calls over {days} days"
             )
         _print_login(info, as_json)
 

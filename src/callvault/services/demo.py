@@ -1,25 +1,39 @@
 """Demo data: an account with an admin, users, extensions, an OAuth app, and call history.
 
-Deterministic for a given seed (ids, names, numbers and traffic), so two runs with the same seed
-and the same ``now`` produce the same records.
+The call history is simulated traffic (``services.simulation``) played through the live event
+pipeline, exactly as a phone system's events would be: journaled, correlated, and written as
+records when each call finishes. Deterministic for a given seed (ids, names, numbers and
+traffic), so two runs with the same seed and the same ``now`` produce the same records.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from callvault.domain.events import CallEvent
 from callvault.services.accounts import Role
 from callvault.services.container import Services
-from callvault.services.demo_traffic import DemoExtension, generate_calls
-from callvault.services.ingest import IngestReport
+from callvault.services.simulation import SOURCE, DemoExtension, simulate_calls
+
+__all__ = [
+    "DEMO_MAIN_NUMBER",
+    "DEMO_OFFICE",
+    "DEMO_PASSWORD",
+    "DemoAccount",
+    "DemoExtension",
+    "DemoTraffic",
+    "create_demo_account",
+    "load_demo_traffic",
+]
 
 DEMO_PASSWORD = "demo-password-1"
 DEMO_MAIN_NUMBER = "+16505550100"
 
-# (number, name, type): users first, then a ring group (Department) answered by its members.
-_EXTENSIONS = (
+# The demo office, (number, name, type): users first, then the support ring group (a
+# Department) that members 103 and 104 answer.
+DEMO_OFFICE = (
     ("101", "Alice Admin", "User"),
     ("102", "Bob Sales", "User"),
     ("103", "Carol Support", "User"),
@@ -58,7 +72,7 @@ def create_demo_account(services: Services, *, seed: int = 7) -> DemoAccount:
         main_number = f"+1650555{int(main_number[-4:]) + 1:04d}"
     acc = services.accounts.create_account("Demo Company", main_number, account_id=account_id)
     exts: list[DemoExtension] = []
-    for n, (number, name, kind) in enumerate(_EXTENSIONS):
+    for n, (number, name, kind) in enumerate(DEMO_OFFICE):
         row = services.accounts.add_extension(
             acc.id, number, name, kind, extension_id=account_id + 1000 + n
         )
@@ -87,19 +101,50 @@ def create_demo_account(services: Services, *, seed: int = 7) -> DemoAccount:
     )
 
 
+@dataclass(slots=True)
+class DemoTraffic:
+    """What loading the demo history did: events fed, calls finished, records stored."""
+
+    events: int = 0
+    calls: int = 0
+    records: int = 0
+
+
 def load_demo_traffic(
-    services: Services, demo: DemoAccount, *, days: int, seed: int, now: datetime
-) -> IngestReport:
-    """Generate ``days`` of calls ending at ``now`` and ingest them through the write path."""
-    report = IngestReport()
-    batch = []
-    for record in generate_calls(
-        demo.extensions, days=days, seed=seed, now=now, main_number=demo.main_number
+    services: Services,
+    demo: DemoAccount,
+    *,
+    days: int,
+    seed: int,
+    now: datetime,
+    batch_size: int = 2000,
+) -> DemoTraffic:
+    """Simulate ``days`` of calls ending before ``now`` and feed their events, in batches,
+    through the live pipeline (journal → correlator → records), as source ``simulated``."""
+    report = DemoTraffic()
+    batch: list[CallEvent] = []
+
+    def feed() -> None:
+        result = services.live.accept(demo.account_id, batch, source=SOURCE)
+        report.events += result.accepted
+        report.calls += result.calls_finished
+        batch.clear()
+
+    for event in simulate_calls(
+        demo.extensions,
+        start=now - timedelta(days=days),
+        end=now,
+        seed=seed,
+        main_number=demo.main_number,
     ):
-        batch.append(record)
-        if len(batch) >= 1000:
-            report.merge(services.ingest.ingest(demo.account_id, batch))
-            batch.clear()
+        batch.append(event)
+        if len(batch) >= batch_size:
+            feed()
     if batch:
-        report.merge(services.ingest.ingest(demo.account_id, batch))
+        feed()
+    # Every simulated call ends before ``now`` and so has finished by itself; a sweep only
+    # lets the correlator forget the finished calls still lingering for late events.
+    if services.live.correlator.calls(demo.account_id):
+        services.live.sweep(now)
+    report.records = services.calls.count(demo.account_id)
     return report
