@@ -91,6 +91,15 @@ def services(settings: Settings) -> Iterator[Services]:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def recordings_outside_the_work_tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """CLI commands run by tests build their settings from the environment; keep the recording
+    audio they write (``callvault demo`` attaches some) in a temporary directory."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CALLVAULT_RECORDINGS_DIR", str(tmp_path_factory.mktemp("cli-recordings")))
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def cheap_secret_hashing() -> Iterator[None]:
     """Hash test passwords and client secrets at a low scrypt cost. Each hash records its own
     cost, so verification runs the production code unchanged; at full cost every test account

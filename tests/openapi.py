@@ -1,4 +1,5 @@
-"""Strict validation of responses against the RingCentral OpenAPI subset in shared/reference.
+"""Strict validation of responses against the OpenAPI subsets in shared/reference (RingCentral's,
+PortSIP's).
 
 Strict means: every ``$ref`` and ``allOf`` is flattened into one object schema, and objects
 accept no property outside the published schema (unless the spec itself says
@@ -50,6 +51,14 @@ def _resolve(spec: dict[str, Any], node: Any, seen: tuple[str, ...] = ()) -> Any
             target = target[part]
         return _resolve(spec, target, (*seen, ref))
     node = {k: _resolve(spec, v, seen) for k, v in node.items() if not k.startswith("x-")}
+    if "allOf" in node and _scalar_parts(node["allOf"]):
+        # allOf around a string or number (PortSIP wraps ids and times so, to attach a
+        # description): the keywords merge into one scalar schema.
+        merged_scalar: dict[str, Any] = {}
+        for part in node.pop("allOf"):
+            merged_scalar.update(part)
+        merged_scalar.update(node)
+        node = merged_scalar
     if "allOf" in node:
         merged: dict[str, Any] = {"type": "object", "properties": {}, "required": []}
         open_ended = False
@@ -75,6 +84,12 @@ def _resolve(spec: dict[str, Any], node: Any, seen: tuple[str, ...] = ()) -> Any
     return node
 
 
+def _scalar_parts(parts: list[Any]) -> bool:
+    return bool(parts) and all(
+        isinstance(p, dict) and p.get("type") not in (None, "object") for p in parts
+    )
+
+
 @functools.cache
 def strict_schema(spec_name: str, schema_name: str) -> dict[str, Any]:
     spec = _spec(spec_name)
@@ -93,6 +108,27 @@ def validate(
         first = errors[0]
         path = "/".join(map(str, first.absolute_path)) or "(root)"
         raise AssertionError(f"{schema_name} violation at {path}: {first.message}")
+
+
+def strict_response_schema(
+    spec_name: str, path: str, method: str = "get", status: str = "200"
+) -> dict[str, Any]:
+    """The strict schema of one operation's JSON response (for specs whose response schemas
+    are written inline under ``paths``, as PortSIP's are). A fresh copy each call."""
+    spec = _spec(spec_name)
+    response = spec["paths"][path][method]["responses"][status]
+    schema: dict[str, Any] = _resolve(spec, response["content"]["application/json"]["schema"])
+    return schema
+
+
+def validate_against(instance: Any, schema: dict[str, Any], label: str) -> None:
+    """Raise ``AssertionError`` unless ``instance`` matches ``schema`` (already strict)."""
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        path = "/".join(map(str, first.absolute_path)) or "(root)"
+        raise AssertionError(f"{label} violation at {path}: {first.message}")
 
 
 def assert_rc(instance: Any, schema_name: str) -> Any:

@@ -17,12 +17,19 @@ from starlette.responses import Response
 from callvault import __version__
 from callvault.api.native.errors import NativeError, native_error_response
 from callvault.api.native.events import router as native_events_router
+from callvault.api.native.policies import router as native_policies_router
+from callvault.api.native.recordings import router as native_recordings_router
 from callvault.api.native.routes import router as native_router
+from callvault.api.oneuptime import router as oneuptime_router
+from callvault.api.portsip.routes import router as portsip_router
 from callvault.api.ratelimit import RateLimiter, limits_for
 from callvault.api.ringcentral.active import router as active_router
 from callvault.api.ringcentral.calllog import router as calllog_router
 from callvault.api.ringcentral.errors import RcError, rc_error_response
 from callvault.api.ringcentral.oauth import router as oauth_router
+from callvault.api.ringcentral.recordings import router as recordings_router
+from callvault.api.ringcentral.ringout import router as ringout_router
+from callvault.api.ringcentral.sync import router as sync_router
 from callvault.api.ringcentral.webhook import router as webhook_router
 from callvault.services.container import Services
 from callvault.settings import Settings
@@ -58,10 +65,17 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_exception_handler(Exception, _unexpected_error)
     app.include_router(oauth_router)
     app.include_router(calllog_router)
+    app.include_router(sync_router)
     app.include_router(active_router)
+    app.include_router(ringout_router)
+    app.include_router(recordings_router)
     app.include_router(webhook_router)
     app.include_router(native_router)
     app.include_router(native_events_router)
+    app.include_router(native_recordings_router)
+    app.include_router(native_policies_router)
+    app.include_router(oneuptime_router)
+    app.include_router(portsip_router)
     return app
 
 

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from callvault.cli import admin, calls, db, demo, importing, serve, simulate, webhooks
+from callvault.cli import (
+    admin,
+    apikeys,
+    calls,
+    db,
+    demo,
+    importing,
+    policies,
+    serve,
+    simulate,
+    webhooks,
+)
 
 app = typer.Typer(
     help="callvault: a self-hosted call-history server with a RingCentral-compatible API.",
@@ -22,6 +33,8 @@ app.add_typer(admin.users, name="user")
 app.add_typer(admin.apps, name="app")
 app.add_typer(calls.app, name="calls")
 app.add_typer(webhooks.app, name="webhook")
+app.add_typer(policies.app, name="policy")
+app.add_typer(apikeys.app, name="apikey")
 
 
 def main() -> None:

@@ -46,6 +46,9 @@ class Recording:
     type: RecordingType = RecordingType.AUTOMATIC
     # Where the audio can be fetched when it is not (yet) in callvault's own recording store.
     content_uri: str | None = None
+    # Whether callvault's recording store holds the audio (set when audio is attached, cleared
+    # when it is deleted), so attaching or deleting audio changes the record.
+    held: bool = False
 
 
 @dataclass(slots=True)
@@ -88,6 +91,16 @@ class CdrFacts:
     cost: float | None = None
     billed_account: str | None = None
     user_data: str | None = None
+    # The SIP domain (or host, for trunk calls) of the calling and the called side.
+    from_domain: str | None = None
+    to_domain: str | None = None
+    # The address the PBX sent this leg to (a SIP URI or a number), when it differs from "to".
+    destination: str | None = None
+    # The queue or ring-group number that served the call.
+    service_number: str | None = None
+    # Why the call came to this leg rather than to the party first dialled: a transfer, a queue
+    # overflow, a forwarding rule … (``reroute_reason`` is why this leg handed the call on).
+    reached_by: str | None = None
 
 
 @dataclass(slots=True, kw_only=True)

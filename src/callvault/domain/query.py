@@ -35,6 +35,20 @@ class CallQuery:
     with_legs: bool = False
 
 
+@dataclass(slots=True, frozen=True, kw_only=True)
+class SyncFilter:
+    """The records a call-log sync frame follows: a log (company, or an extension's) and the
+    filters fixed by the full sync. ``show_deleted`` makes deletions part of the changes."""
+
+    account_id: int
+    extension_id: int | None = None
+    missed_only: bool = False
+    # As in CallQuery: None no filter, empty set any recording, else those recording types.
+    recording_types: frozenset[RecordingType] | None = None
+    metadata_categories: frozenset[str] = frozenset()
+    show_deleted: bool = False
+
+
 @dataclass(slots=True)
 class Page(Generic[T]):
     """One page of results and whether more exist after it (no total: counting is costly)."""

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from callvault.domain.events import CallEvent
 from callvault.services.accounts import Role
 from callvault.services.container import Services
+from callvault.services.demo_audio import attach_demo_recordings
 from callvault.services.simulation import SOURCE, DemoExtension, simulate_calls
 
 __all__ = [
@@ -146,5 +147,7 @@ def load_demo_traffic(
     # lets the correlator forget the finished calls still lingering for late events.
     if services.live.correlator.calls(demo.account_id):
         services.live.sweep(now)
+    # Recorded calls get their audio, uploaded as a phone system would (services.demo_audio).
+    attach_demo_recordings(services, demo.account_id, seed=seed)
     report.records = services.calls.count(demo.account_id)
     return report

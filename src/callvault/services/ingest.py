@@ -7,14 +7,15 @@ one and moves its ``lastModifiedTime``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from callvault.domain.calls import CallRecord
 from callvault.services.clock import Clock, now_ms, system_clock
 from callvault.storage.calls import CallStore, EncodedCall, encode_call
+from callvault.storage.changes import pending_change, stamp_pending
 from callvault.storage.engine import Database
 from callvault.storage.schema import extensions
 
@@ -56,11 +57,14 @@ class IngestService:
         records: Sequence[CallRecord | None],
         *,
         positions: Sequence[int] = (),
+        within: Callable[[Connection], None] | None = None,
     ) -> IngestReport:
         """Store ``records`` for ``account_id``; returns counts and per-record problems.
 
         ``None`` entries (records a face already rejected) are skipped but keep their position.
         Records whose owner extension is not in the account are reported, not stored.
+        ``within`` runs in the same transaction after the records are written (e.g. the row of
+        a recording attached to one of them), so both are stored or neither.
         """
         report = IngestReport()
         known_ext = self._extension_ids(account_id)
@@ -74,10 +78,13 @@ class IngestService:
                 report.problems.append(RecordProblem(pos, bad[0], bad[1], record.id))
                 continue
             copies.setdefault(record.id, []).append(encode_call(account_id, record))
-        if not copies:
+        if not copies and within is None:
             return report
-        modified = now_ms(self.clock)
+        # Rows are written under a placeholder; the change number is taken last (below).
+        pending = pending_change()
+        written = False
         with self.db.write() as conn:
+            modified = now_ms(self.clock)
             existing = CallStore.existing(conn, account_id, list(copies))
             fresh: list[EncodedCall] = []
             for rid, versions in copies.items():
@@ -97,8 +104,15 @@ class IngestService:
                 if found is None:
                     fresh.append(last)
                 elif found[1] != last.content_hash:
-                    CallStore.replace(conn, found[0], last, modified)
-            CallStore.insert(conn, fresh, modified)
+                    CallStore.replace(conn, found[0], last, modified, pending)
+                    written = True
+            CallStore.insert(conn, fresh, modified, pending)
+            if within is not None:
+                within(conn)
+            if written or fresh:
+                # Last before commit: from here to commit the account's other writers wait for
+                # their number (storage/changes.py), so keep this step short.
+                stamp_pending(conn, account_id, pending)
         return report
 
     def _extension_ids(self, account_id: int) -> set[int]:

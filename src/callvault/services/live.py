@@ -208,6 +208,21 @@ class LiveCallService:
         out.sort(key=lambda r: r.start_time, reverse=True)
         return out
 
+    def session_call(
+        self, account_id: int, session_id: str
+    ) -> tuple[list[CallRecord], datetime | None] | None:
+        """Records of the call holding ``session_id`` (in progress, or finished and still
+        lingering) and when it finished (None while in progress); None when no such call is
+        held. Legs of parties still up have the result "In Progress"."""
+        self.restore()
+        with self._lock:
+            if not self.correlator.knows(account_id, session_id):
+                return None
+            for call in self.correlator.calls(account_id):
+                if session_id in call.sessions:
+                    return build_records(call), call.finished_at
+        return None
+
 
 def _message(change: CallChange) -> dict[str, object]:
     call = change.call

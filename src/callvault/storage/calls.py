@@ -9,18 +9,37 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, delete, false, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    delete,
+    false,
+    or_,
+    select,
+    update,
+)
 
 from callvault.domain.calls import CallRecord
-from callvault.domain.enums import Result
+from callvault.domain.enums import Direction, Result
+from callvault.domain.outcome import MISSED_RESULTS
 from callvault.domain.query import CallQuery, Page
+from callvault.storage.changes import reserve_change, reset_call_log
 from callvault.storage.codec import decode_record, encode_legs, encode_summary, to_ms
 from callvault.storage.engine import Database
 from callvault.storage.schema import call_details, calls
+from callvault.storage.targets import (
+    delete_targets,
+    insert_targets,
+    purge_targets,
+    replace_targets,
+    target_rows,
+)
 
 _NON_DIGITS = re.compile(r"\D+")
 
@@ -35,12 +54,13 @@ def digits(number: str | None) -> str | None:
 
 @dataclass(slots=True)
 class EncodedCall:
-    """A record ready to write: its narrow row values and its legs blob."""
+    """A record ready to write: its narrow row values, its legs blob and its target rows."""
 
     record_id: str
     row: dict[str, Any]
     legs: bytes
     content_hash: str
+    targets: list[dict[str, Any]] = field(default_factory=list)
 
 
 def encode_call(account_id: int, record: CallRecord) -> EncodedCall:
@@ -69,7 +89,7 @@ def encode_call(account_id: int, record: CallRecord) -> EncodedCall:
         "content_hash": content_hash,
         "summary": summary,
     }
-    return EncodedCall(record.id, row, legs, content_hash)
+    return EncodedCall(record.id, row, legs, content_hash, target_rows(account_id, record))
 
 
 class CallStore:
@@ -96,10 +116,14 @@ class CallStore:
         return found
 
     @staticmethod
-    def insert(conn: Connection, encoded: Sequence[EncodedCall], modified_ms: int) -> None:
+    def insert(
+        conn: Connection, encoded: Sequence[EncodedCall], modified_ms: int, change_seq: int
+    ) -> None:
+        """Insert new records under ``change_seq``: a placeholder from ``pending_change`` that
+        ``stamp_pending`` replaces before commit, or a number from ``reserve_change``."""
         if not encoded:
             return
-        rows = [dict(e.row, modified_ms=modified_ms) for e in encoded]
+        rows = [dict(e.row, modified_ms=modified_ms, change_seq=change_seq) for e in encoded]
         # A plain executemany then one lookup of the new keys: both drivers batch this well,
         # while INSERT … RETURNING over many rows makes psycopg parse one huge statement.
         conn.execute(calls.insert(), rows)
@@ -118,38 +142,53 @@ class CallStore:
             call_details.insert(),
             [{"call_pk": pk_by_id[e.record_id], "legs": e.legs} for e in encoded],
         )
+        insert_targets(
+            conn, [(pk_by_id[e.record_id], e.targets) for e in encoded], modified_ms, change_seq
+        )
 
     @staticmethod
-    def replace(conn: Connection, pk: int, encoded: EncodedCall, modified_ms: int) -> None:
+    def replace(
+        conn: Connection, pk: int, encoded: EncodedCall, modified_ms: int, change_seq: int
+    ) -> None:
         """Overwrite a stored record. A record the user deleted stays deleted: a phone system
         re-sending a corrected record must not bring it back into the user's log."""
         values = {k: v for k, v in encoded.row.items() if k != "deleted" or v}
         conn.execute(
-            update(calls).where(calls.c.pk == pk).values(**values, modified_ms=modified_ms)
+            update(calls)
+            .where(calls.c.pk == pk)
+            .values(**values, modified_ms=modified_ms, change_seq=change_seq)
         )
         conn.execute(
             update(call_details).where(call_details.c.call_pk == pk).values(legs=encoded.legs)
         )
+        replace_targets(conn, pk, encoded.targets, modified_ms, change_seq)
 
     def soft_delete(
         self, account_id: int, extension_id: int, date_to: datetime, modified_ms: int
     ) -> int:
         """Mark an extension's records that started before ``date_to`` deleted; return count."""
         with self.db.write() as conn:
+            # A transaction of two statements: taking the number first costs nothing here.
+            change_seq = reserve_change(conn, account_id)
+            doomed = (
+                calls.c.account_id == account_id,
+                calls.c.owner_extension_id == extension_id,
+                calls.c.start_ms < to_ms(date_to),
+                calls.c.deleted == false(),
+            )
+            delete_targets(conn, select(calls.c.pk).where(*doomed), modified_ms, change_seq)
             result = conn.execute(
                 update(calls)
-                .where(
-                    calls.c.account_id == account_id,
-                    calls.c.owner_extension_id == extension_id,
-                    calls.c.start_ms < to_ms(date_to),
-                    calls.c.deleted == false(),
-                )
-                .values(deleted=True, modified_ms=modified_ms)
+                .where(*doomed)
+                .values(deleted=True, modified_ms=modified_ms, change_seq=change_seq)
             )
             return int(result.rowcount or 0)
 
     @staticmethod
     def purge_account(conn: Connection, account_id: int) -> None:
+        """Delete every record of the account: a call-log reset, which expires sync tokens."""
+        reset_call_log(conn, account_id)
+        purge_targets(conn, account_id)
         pks = select(calls.c.pk).where(calls.c.account_id == account_id)
         conn.execute(delete(call_details).where(call_details.c.call_pk.in_(pks)))
         conn.execute(delete(calls).where(calls.c.account_id == account_id))
@@ -160,7 +199,7 @@ class CallStore:
         """One page of the log, newest first; legs are read only for this page's rows."""
         offset = (query.page - 1) * query.per_page
         stmt = (
-            _filtered(query)
+            filtered_select(query)
             .order_by(calls.c.start_ms.desc(), calls.c.pk.desc())
             .limit(query.per_page + 1)
             .offset(offset)
@@ -169,8 +208,8 @@ class CallStore:
             rows = conn.execute(stmt).all()
             has_more = len(rows) > query.per_page
             rows = rows[: query.per_page]
-            legs = _legs_for(conn, [r.pk for r in rows]) if query.with_legs else {}
-        items = [_decode(r, legs.get(r.pk), query.with_legs) for r in rows]
+            legs = legs_for(conn, [r.pk for r in rows]) if query.with_legs else {}
+        items = [decode_row(r, legs.get(r.pk), query.with_legs) for r in rows]
         return Page(items=items, has_more=has_more)
 
     def get_many(
@@ -188,8 +227,8 @@ class CallStore:
             cond.append(calls.c.owner_extension_id == extension_id)
         with self.db.read() as conn:
             rows = conn.execute(_row_select().where(*cond)).all()
-            legs = _legs_for(conn, [r.pk for r in rows]) if with_legs else {}
-        return {r.record_id: _decode(r, legs.get(r.pk), with_legs) for r in rows}
+            legs = legs_for(conn, [r.pk for r in rows]) if with_legs else {}
+        return {r.record_id: decode_row(r, legs.get(r.pk), with_legs) for r in rows}
 
     def count(self, account_id: int) -> int:
         from sqlalchemy import func
@@ -208,7 +247,20 @@ def _row_select() -> Select[Any]:
     )
 
 
-def _filtered(q: CallQuery) -> Select[Any]:
+def missed_clause() -> ColumnElement[bool]:
+    """SQL twin of ``domain.outcome.is_missed``: inbound, with a result in ``MISSED_RESULTS``.
+
+    The rule itself lives in the domain; this only restates it over the stored columns, and a
+    test checks the two agree for every direction and result.
+    """
+    return and_(
+        calls.c.direction == Direction.INBOUND.value,
+        calls.c.result.in_(sorted(r.value for r in MISSED_RESULTS)),
+    )
+
+
+def filtered_select(q: CallQuery) -> Select[Any]:
+    """Rows of ``q``'s log matching its filters (no order, no paging)."""
     c = calls.c
     cond: list[Any] = [c.account_id == q.account_id]
     if q.extension_id is not None:
@@ -244,7 +296,8 @@ def _filtered(q: CallQuery) -> Select[Any]:
     return _row_select().where(and_(*cond))
 
 
-def _legs_for(conn: Connection, pks: list[int]) -> dict[int, bytes]:
+def legs_for(conn: Connection, pks: list[int]) -> dict[int, bytes]:
+    """The legs blobs of the rows ``pks``, read only for the page being returned."""
     if not pks:
         return {}
     rows = conn.execute(
@@ -253,7 +306,8 @@ def _legs_for(conn: Connection, pks: list[int]) -> dict[int, bytes]:
     return {pk: legs for pk, legs in rows}
 
 
-def _decode(row: Any, legs: bytes | None, with_legs: bool) -> CallRecord:
+def decode_row(row: Any, legs: bytes | None, with_legs: bool) -> CallRecord:
+    """A ``calls`` row (with ``summary``, ``deleted``, ``modified_ms``) as a ``CallRecord``."""
     return decode_record(
         row.summary,
         legs=legs if with_legs else None,

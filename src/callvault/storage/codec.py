@@ -75,6 +75,11 @@ _CDR_PLAIN = (
     "cost",
     "billed_account",
     "user_data",
+    "from_domain",
+    "to_domain",
+    "destination",
+    "service_number",
+    "reached_by",
 )
 
 
@@ -134,7 +139,8 @@ def _base_out(r: CallBase) -> dict[str, Any]:
     if r.delegate is not None:
         out["dlg"] = [r.delegate.id, r.delegate.name]
     if r.recording is not None:
-        out["rec"] = [r.recording.id, r.recording.type.value, r.recording.content_uri]
+        rec = r.recording
+        out["rec"] = [rec.id, rec.type.value, rec.content_uri, *([1] if rec.held else [])]
     if r.short_recording:
         out["srec"] = True
     if r.billing is not None:
@@ -188,8 +194,8 @@ def _base_in(d: dict[str, Any]) -> dict[str, Any]:
     if "dlg" in d:
         kw["delegate"] = Delegate(*d["dlg"])
     if "rec" in d:
-        rid, rtype, curi = d["rec"]
-        kw["recording"] = Recording(rid, RecordingType(rtype), curi)
+        rid, rtype, curi, *held = d["rec"]
+        kw["recording"] = Recording(rid, RecordingType(rtype), curi, bool(held))
     if "bill" in d:
         kw["billing"] = Billing(*d["bill"])
     if "cdr" in d:

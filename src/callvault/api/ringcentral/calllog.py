@@ -23,8 +23,13 @@ from callvault.api.ringcentral.auth import (
 from callvault.api.ringcentral.errors import RcError, invalid_param, not_found
 from callvault.api.ringcentral.mapping import API, Uris, rc_time, record_to_wire
 from callvault.api.ringcentral.paging import list_body
-from callvault.api.ringcentral.params import QueryParams, date_window
-from callvault.domain.enums import CallType, Direction, RecordingType, Transport, parse_enum
+from callvault.api.ringcentral.params import (
+    QueryParams,
+    date_window,
+    recording_filter,
+    view_param,
+)
+from callvault.domain.enums import CallType, Direction, Transport
 from callvault.domain.query import CallQuery
 from callvault.services.clock import system_clock
 from callvault.services.container import Services
@@ -32,7 +37,6 @@ from callvault.services.container import Services
 router = APIRouter()
 
 BATCH_LIMIT = 50
-_VIEWS = {"simple": "Simple", "detailed": "Detailed"}
 # Parameters that may not accompany sessionId (CLG-110).
 _SESSION_EXCLUSIVE = ("extensionNumber", "phoneNumber", "telephonySessionId")
 
@@ -54,26 +58,7 @@ def _uris(request: Request, account_id: int) -> Uris:
 
 
 def _view(params: QueryParams) -> str:
-    raw = params.one("view")
-    if raw is None or raw == "":
-        return "Simple"
-    view = _VIEWS.get(raw.lower())
-    if view is None:
-        raise invalid_param("view", raw)
-    return view
-
-
-def _recording_filter(params: QueryParams) -> frozenset[RecordingType] | None:
-    raw = params.one("recordingType")
-    if raw:
-        if raw.lower() == "all":
-            return frozenset()
-        try:
-            return frozenset({parse_enum(RecordingType, raw)})
-        except ValueError:
-            raise invalid_param("recordingType", raw) from None
-    # Deprecated withRecording=true means "any recording"; ignored when recordingType is set.
-    return frozenset() if params.bool("withRecording", False) else None
+    return view_param(params) or "Simple"
 
 
 def _list_query(
@@ -116,7 +101,7 @@ def _list_query(
         phone_number=phone or None,
         session_id=session_id or None,
         telephony_session_id=params.one("telephonySessionId") or None,
-        recording_types=_recording_filter(params),
+        recording_types=recording_filter(params),
         metadata_categories=frozenset(params.many("metadataCategory")),
         show_deleted=params.bool("showDeleted", False),
         show_blocked=params.bool("showBlocked", True),

@@ -15,7 +15,7 @@ from typing import TypeVar
 from urllib.parse import unquote, unquote_plus
 
 from callvault.api.ringcentral.errors import invalid_param
-from callvault.domain.enums import parse_enum
+from callvault.domain.enums import RecordingType, parse_enum
 from callvault.importers.ringcentral_json import RecordError, parse_time
 
 E = TypeVar("E", bound=StrEnum)
@@ -25,6 +25,7 @@ MAX_PER_PAGE = 1000
 DEFAULT_PER_PAGE = 100
 DEFAULT_WINDOW = timedelta(hours=24)
 MAX_INT32 = 2**31 - 1
+_VIEWS = {"simple": "Simple", "detailed": "Detailed"}
 
 
 def _printable(key: str, value: str) -> str:
@@ -116,6 +117,32 @@ class QueryParams:
         if value is not None and value.lower() == "max":
             return MAX_PER_PAGE
         return min(self.positive_int("perPage", DEFAULT_PER_PAGE), MAX_PER_PAGE)
+
+
+def view_param(params: QueryParams) -> str | None:
+    """``Simple`` or ``Detailed`` (any case); None when not given."""
+    raw = params.one("view")
+    if raw is None or raw == "":
+        return None
+    view = _VIEWS.get(raw.lower())
+    if view is None:
+        raise invalid_param("view", raw)
+    return view
+
+
+def recording_filter(params: QueryParams) -> frozenset[RecordingType] | None:
+    """``recordingType`` (``All``: any recording), else the deprecated ``withRecording=true``
+    (any recording); None means no recording filter."""
+    raw = params.one("recordingType")
+    if raw:
+        if raw.lower() == "all":
+            return frozenset()
+        try:
+            return frozenset({parse_enum(RecordingType, raw)})
+        except ValueError:
+            raise invalid_param("recordingType", raw) from None
+    # Deprecated withRecording=true means "any recording"; ignored when recordingType is set.
+    return frozenset() if params.bool("withRecording", False) else None
 
 
 def date_window(params: QueryParams, now: datetime) -> tuple[datetime, datetime]:

@@ -1,0 +1,245 @@
+"""PortSIP CDR filter queries at 1M stored calls, against the equivalent RingCentral list query.
+
+In process, per request, what each endpoint does between reading the query string and sending
+the body. PortSIP: ``list_options`` (filter parsed and compiled to SQL) + ``TargetService.list``
+(the page and its total ``count``, both over ``call_targets``) + the wire mapping + ``orjson``.
+RingCentral: ``CallService.list`` + ``record_to_wire`` + ``orjson`` (bench/listing.py's
+``service_page``; no total count). The two alternate; 7-day windows spread over the data set.
+
+    /api/cdrs?filter=started_at ge '…' and started_at lt '…' and direction eq 'INBOUND_CALL'
+      vs /account/~/call-log?dateFrom=…&dateTo=…&direction=Inbound&perPage=100   (company)
+    /api/user/cdrs?filter=(same)   vs   /account/~/extension/{id}/call-log?(same)  (extension)
+
+The data set is bench/_dataset.py's (same generator and seed), kept in its own file so that
+adding the ``call_targets`` rows (migration 0006's backfill) leaves the listing data set alone.
+
+    .venv/bin/python bench/portsip_query.py                # SQLite, 1M calls
+    .venv/bin/python bench/portsip_query.py --database-url postgresql://postgres@127.0.0.1:5432/callvault_bench_portsip
+
+On PostgreSQL pass a database of its own: the data set goes to its schema ``listing_<calls>``,
+the name bench/listing.py uses in its database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from sqlalchemy import select, text
+
+from _common import (
+    ACCOUNT_ID,
+    backend_label,
+    console,
+    default_sqlite_url,
+    machine_note,
+    median,
+    percentile,
+    print_table,
+    verdict,
+)
+from _dataset import ensure_dataset
+from callvault.api.portsip.mapping import portsip_time, target_body
+from callvault.api.portsip.params import list_options
+from callvault.api.portsip.schemas import CDR_SUMMARY
+from callvault.api.ringcentral.mapping import Uris
+from callvault.domain.target_query import TargetQuery
+from callvault.services.container import Services
+from callvault.services.targets import TargetService
+from callvault.settings import Settings
+from callvault.storage.schema import call_targets
+from callvault.storage.targets import backfill_targets
+from listing import VARIANTS, Request, requests_for, service_page
+
+RATIO_TARGET = 2.0
+BASE_URL = "http://127.0.0.1"
+
+
+@dataclass(slots=True, frozen=True)
+class Case:
+    scope: str  # "company" or "extension"
+
+    @property
+    def rc_variant(self) -> Any:
+        return next(v for v in VARIANTS if v.scope == self.scope and v.view == "Simple")
+
+
+CASES = (Case("company"), Case("extension"))
+
+
+def portsip_query_string(req: Request) -> str:
+    """The query string a PortSIP client sends for the same window and direction."""
+    window = (
+        f"started_at ge '{portsip_time(req.date_from)}' and "
+        f"started_at lt '{portsip_time(req.date_to)}' and direction eq 'INBOUND_CALL'"
+    )
+    return urlencode({"filter": window, "top": "100"})
+
+
+def portsip_query(req: Request) -> TargetQuery:
+    opts = list_options(portsip_query_string(req))
+    return TargetQuery(
+        account_id=ACCOUNT_ID,
+        extension_id=req.extension_id,
+        where=opts.where,
+        search=opts.search,
+        order=opts.order,
+        offset=opts.skip,
+        limit=opts.top,
+    )
+
+
+def portsip_page(targets: TargetService, req: Request) -> bytes:
+    """What ``/api/cdrs`` (or ``/api/user/cdrs``) does after authentication."""
+    items, total = targets.list(portsip_query(req))
+    return orjson.dumps(
+        {"count": total, "items": [target_body(s.target, CDR_SUMMARY) for s in items]}
+    )
+
+
+def ensure_targets(services: Services) -> None:
+    """Write the target rows of a data set loaded around the write path, once."""
+    with services.db.read() as conn:
+        have = conn.execute(
+            select(call_targets.c.pk).where(call_targets.c.account_id == ACCOUNT_ID).limit(1)
+        ).first()
+    if have:
+        return
+    console.print("writing call_targets rows for the data set (once) …")
+    t0 = time.perf_counter()
+    with services.db.write() as conn:
+        calls = backfill_targets(conn, batch=5000)
+    console.print(f"[dim]{calls:,} calls backfilled in {time.perf_counter() - t0:.0f} s[/dim]")
+    engine = services.db.engine
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+            conn.commit()
+    else:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE call_targets"))
+
+
+@dataclass(slots=True)
+class Timing:
+    case: Case
+    portsip_ms: list[float]
+    rc_ms: list[float]
+    count_ms: list[float]  # the total count's share of a PortSIP page
+    sizes: tuple[int, int, int]  # PortSIP items, their total count, RC records
+
+
+def _ms(fn: Callable[[], Any]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t0) * 1000
+
+
+def measure(services: Services, case: Case, iterations: int) -> Timing:
+    targets = TargetService(services.db, services.oauth.secret_key)
+    uris = Uris(BASE_URL, BASE_URL, ACCOUNT_ID)
+    variant = case.rc_variant
+    reqs = requests_for(variant)
+    for req in reqs:  # warm-up: page cache, statement caches, pool
+        portsip_page(targets, req)
+        service_page(services, uris, variant, req)
+    first = orjson.loads(portsip_page(targets, reqs[0]))
+    rc_first = orjson.loads(service_page(services, uris, variant, reqs[0]))
+    out = Timing(case, [], [], [], (len(first["items"]), first["count"], len(rc_first["records"])))
+    gc.collect()
+    for i in range(iterations):
+        req = reqs[i % len(reqs)]
+
+        def ps(req: Request = req) -> bytes:
+            return portsip_page(targets, req)
+
+        def rc(req: Request = req) -> bytes:
+            return service_page(services, uris, variant, req)
+
+        # Alternate which side runs first so neither always gets the warmer cache.
+        if i % 2 == 0:
+            out.portsip_ms.append(_ms(ps))
+            out.rc_ms.append(_ms(rc))
+        else:
+            out.rc_ms.append(_ms(rc))
+            out.portsip_ms.append(_ms(ps))
+        if i % 4 == 0:
+            query = portsip_query(req)
+            out.count_ms.append(_ms(lambda query=query: targets.store.count(query)))
+    return out
+
+
+def report(label: str, calls: int, iterations: int, timings: Sequence[Timing]) -> None:
+    rows = []
+    for t in timings:
+        p50, p99 = median(t.portsip_ms), percentile(t.portsip_ms, 99)
+        r50, r99 = median(t.rc_ms), percentile(t.rc_ms, 99)
+        items, count, records = t.sizes
+        rows.append(
+            (
+                t.case.scope,
+                f"{items} of {count:,} / {records}",
+                f"{p50:.2f}",
+                f"{p99:.2f}",
+                f"{median(t.count_ms):.2f}",
+                f"{r50:.2f}",
+                f"{r99:.2f}",
+                f"{p50 / r50:.2f}x",
+                f"{p99 / r99:.2f}x",
+                verdict(p50 / r50 <= RATIO_TARGET and p99 / r99 <= RATIO_TARGET),
+            )
+        )
+    print_table(
+        f"{label}, {calls:,} calls: ms per page, PortSIP filter query vs RingCentral list "
+        f"(median and p99 of {iterations})",
+        (
+            "scope",
+            "items (of count) / RC records",
+            "PortSIP p50",
+            "PortSIP p99",
+            "of which count p50",
+            "RC p50",
+            "RC p99",
+            "p50 ratio",
+            "p99 ratio",
+            f"≤ {RATIO_TARGET:.0f}x",
+        ),
+        rows,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=1_000_000, help="stored calls")
+    parser.add_argument("--iterations", type=int, default=400, help="pages per side")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="sqlite:///file or postgresql://…/db (PostgreSQL: schema listing_<calls>, so use "
+        "a database of its own). Default: bench/data/portsip-calls-<calls>.sqlite",
+    )
+    parser.add_argument("--quick", action="store_true", help="smoke check: 20k calls")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.calls, args.iterations = 20_000, 40
+    where = args.database_url or default_sqlite_url(f"portsip-calls-{args.calls}.sqlite")
+    url = ensure_dataset(where, args.calls)
+    label = backend_label(url)
+    console.print(f"portsip_query: {label}, {args.calls:,} calls; {machine_note()}")
+    services = Services.build(Settings(database_url=url))
+    try:
+        ensure_targets(services)
+        timings = [measure(services, case, args.iterations) for case in CASES]
+    finally:
+        services.close()
+    report(label, args.calls, args.iterations, timings)
+
+
+if __name__ == "__main__":
+    main()
