@@ -268,6 +268,10 @@ def parse_enum(enum: type[E], value: str) -> E:
 
     Raises ``ValueError`` naming the accepted values when nothing matches.
     """
+    try:
+        return enum(value)  # the current spelling: the usual case, no normalising needed
+    except ValueError:
+        pass
     index = _INDEX.get(enum)
     if index is None:
         index = {_norm(m.value): m for m in enum}

@@ -84,7 +84,9 @@ class _Reader:
             if required:
                 raise RecordError(self.at(key), "is required")
             return None
-        if isinstance(value, bool) or not isinstance(value, str | int):
+        if isinstance(value, str):
+            return value
+        if isinstance(value, bool) or not isinstance(value, int):
             raise RecordError(self.at(key), "must be a string")
         return str(value)
 
@@ -95,7 +97,8 @@ class _Reader:
             return None
         if not value or len(value) > max_len:
             raise RecordError(self.at(key), f"must have 1 to {max_len} characters")
-        if not all(ch.isprintable() and not ch.isspace() for ch in value):
+        # isprintable() is False for every whitespace character except the ASCII space.
+        if not value.isprintable() or " " in value:
             raise RecordError(self.at(key), "must not contain spaces or control characters")
         if in_path and not _PATH_UNSAFE.isdisjoint(value):
             raise RecordError(self.at(key), "must not contain any of , / ? # % \\")
