@@ -66,6 +66,10 @@ class LiveCall:
             self.last_time = event.time
         return True
 
+    def latest(self, event: CallEvent) -> CallEvent:
+        """The newest event (by ``order``) of ``event``'s party."""
+        return self.sessions[event.session_id][event.party_id][-1]
+
     def absorb(self, other: LiveCall) -> None:
         """Take over another call's sessions (they turned out to be one conversation)."""
         for session_id, parties in other.sessions.items():

@@ -52,7 +52,10 @@ class Correlator:
         if not call.add(event):
             return None
         was_finished = call.finished_at is not None
-        if call.all_ended():
+        # A non-terminal event that is now its party's latest means that party is still on
+        # the call: no need to look at the others (most events of a call are like that).
+        still_on = not event.status.terminal and call.latest(event) is event
+        if not still_on and call.all_ended():
             call.finished_at = call.last_time
             call.swept = False
             return CallChange(ChangeKind.FINISHED, call)
