@@ -9,7 +9,6 @@ rebuilt with the late fact in them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -65,9 +64,6 @@ class Correlator:
             call.finished_at = None
             call.swept = False
         return CallChange(ChangeKind.UPDATED, call)
-
-    def feed_all(self, account_id: int, events: Iterable[CallEvent]) -> list[CallChange]:
-        return [c for e in events if (c := self.feed(account_id, e)) is not None]
 
     def _call_for(self, account_id: int, event: CallEvent) -> LiveCall:
         keys = correlation_keys(event)

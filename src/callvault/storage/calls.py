@@ -20,6 +20,7 @@ from sqlalchemy import (
     and_,
     delete,
     false,
+    func,
     or_,
     select,
     update,
@@ -231,8 +232,6 @@ class CallStore:
         return {r.record_id: decode_row(r, legs.get(r.pk), with_legs) for r in rows}
 
     def count(self, account_id: int) -> int:
-        from sqlalchemy import func
-
         with self.db.read() as conn:
             return int(
                 conn.execute(

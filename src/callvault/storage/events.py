@@ -107,21 +107,6 @@ def mark_done(conn: Connection, account_id: int, session_ids: Sequence[str]) -> 
     )
 
 
-def events_in_range(
-    conn: Connection, account_id: int | None, from_ms: int | None, to_ms: int | None
-) -> Iterator[tuple[int, bytes]]:
-    """(account, event) for the whole journal or a window of event time, in received order."""
-    stmt = select(call_events.c.account_id, call_events.c.event).order_by(call_events.c.pk)
-    if account_id is not None:
-        stmt = stmt.where(call_events.c.account_id == account_id)
-    if from_ms is not None:
-        stmt = stmt.where(call_events.c.event_ms >= from_ms)
-    if to_ms is not None:
-        stmt = stmt.where(call_events.c.event_ms <= to_ms)
-    rows = conn.execution_options(yield_per=2000).execute(stmt)
-    yield from ((account, event) for account, event in rows)
-
-
 def sessions_in_range(
     conn: Connection, account_id: int | None, from_ms: int | None, to_ms: int | None
 ) -> list[tuple[int, str]]:

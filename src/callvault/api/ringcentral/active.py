@@ -11,18 +11,16 @@ from starlette.responses import Response
 from callvault.api.json import JSONBytes
 from callvault.api.ringcentral.auth import (
     Caller,
-    authenticate,
-    require_app_permission,
     resolve_account,
     resolve_extension,
 )
+from callvault.api.ringcentral.deps import caller_for, services_of, uris_for
 from callvault.api.ringcentral.errors import invalid_param, user_permission
-from callvault.api.ringcentral.mapping import API, Uris, record_to_wire
+from callvault.api.ringcentral.mapping import API, record_to_wire
 from callvault.api.ringcentral.paging import list_body
 from callvault.api.ringcentral.params import QueryParams
 from callvault.domain.calls import CallRecord
 from callvault.domain.enums import CallType, Direction, Transport
-from callvault.services.container import Services
 
 router = APIRouter()
 
@@ -44,7 +42,7 @@ def _matches(record: CallRecord, params: QueryParams) -> bool:
 async def _respond(
     request: Request, caller: Caller, account_id: int, extension_id: int | None, base: str
 ) -> Response:
-    services: Services = request.app.state.services
+    services = services_of(request)
     params = QueryParams(request.url.query)
     raw_view = params.one("view") or "Simple"
     view = _VIEWS.get(raw_view.lower())
@@ -60,8 +58,7 @@ async def _respond(
     wanted = [] if params.many("conferenceType") else [r for r in records if _matches(r, params)]
     start = (page - 1) * per_page
     chunk = wanted[start : start + per_page]
-    settings = services.settings
-    uris = Uris(settings.base_url, settings.media_url, account_id)
+    uris = uris_for(request, account_id)
     effective = {"view": view}
     for key, values in params.values.items():
         if key not in ("view", "page", "perPage", "access_token"):
@@ -78,28 +75,21 @@ async def _respond(
     return JSONBytes(body, headers=caller.headers)
 
 
-def _caller(request: Request) -> Caller:
-    services: Services = request.app.state.services
-    caller = authenticate(request, services, request.app.state.rate_limiter, "heavy")
-    require_app_permission(caller, "ReadCallLog")
-    return caller
-
-
 @router.get(f"{API}/account/{{account_id}}/active-calls")
 async def company_active_calls(request: Request, account_id: str) -> Response:
-    caller = _caller(request)
+    caller = caller_for(request, "ReadCallLog")
     acc = resolve_account(caller, account_id)
     if not caller.principal.is_admin:
         raise user_permission("ReadCompanyCallLog")
-    uris = Uris(request.app.state.services.settings.base_url, "", acc)
+    uris = uris_for(request, acc)
     return await _respond(request, caller, acc, None, f"{uris.account}/active-calls")
 
 
 @router.get(f"{API}/account/{{account_id}}/extension/{{extension_id}}/active-calls")
 async def extension_active_calls(request: Request, account_id: str, extension_id: str) -> Response:
-    caller = _caller(request)
-    services: Services = request.app.state.services
+    caller = caller_for(request, "ReadCallLog")
+    services = services_of(request)
     acc = resolve_account(caller, account_id)
     ext = resolve_extension(services, caller, extension_id)
-    uris = Uris(services.settings.base_url, "", acc)
+    uris = uris_for(request, acc)
     return await _respond(request, caller, acc, ext, f"{uris.extension(ext)}/active-calls")

@@ -20,6 +20,7 @@ from callvault.api.ringcentral.auth import (
     resolve_account,
     resolve_extension,
 )
+from callvault.api.ringcentral.deps import caller_for, services_of, uris_for
 from callvault.api.ringcentral.errors import RcError, invalid_param, not_found
 from callvault.api.ringcentral.mapping import API, Uris, rc_time, record_to_wire
 from callvault.api.ringcentral.paging import list_body
@@ -32,29 +33,12 @@ from callvault.api.ringcentral.params import (
 from callvault.domain.enums import CallType, Direction, Transport
 from callvault.domain.query import CallQuery
 from callvault.services.clock import system_clock
-from callvault.services.container import Services
 
 router = APIRouter()
 
 BATCH_LIMIT = 50
 # Parameters that may not accompany sessionId (CLG-110).
 _SESSION_EXCLUSIVE = ("extensionNumber", "phoneNumber", "telephonySessionId")
-
-
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
-def _caller(request: Request) -> Caller:
-    caller = authenticate(request, _services(request), request.app.state.rate_limiter, "heavy")
-    require_app_permission(caller, "ReadCallLog")
-    return caller
-
-
-def _uris(request: Request, account_id: int) -> Uris:
-    settings = _services(request).settings
-    return Uris(settings.base_url, settings.media_url, account_id)
 
 
 def _view(params: QueryParams) -> str:
@@ -86,7 +70,7 @@ def _list_query(
     per_page = params.per_page()
     scope_ext = extension_id
     if ext_number:
-        ext = _services(request).accounts.extension_by_number(account_id, ext_number)
+        ext = services_of(request).accounts.extension_by_number(account_id, ext_number)
         # An unknown number, or another extension's number in an extension log, matches nothing.
         target = ext.id if ext else -1
         scope_ext = target if extension_id in (None, target) else -1
@@ -138,8 +122,8 @@ def _list_response(
 ) -> Response:
     params = QueryParams(request.url.query)
     query, view, effective = _list_query(request, params, account_id, extension_id)
-    page = _services(request).calls.list(query)
-    uris = _uris(request, account_id)
+    page = services_of(request).calls.list(query)
+    uris = uris_for(request, account_id)
     records = [
         record_to_wire(r, uris, view=view, log_extension_id=extension_id) for r in page.items
     ]
@@ -156,31 +140,31 @@ def _list_response(
 
 @router.get(f"{API}/account/{{account_id}}/call-log")
 def company_call_log(request: Request, account_id: str) -> Response:
-    caller = _caller(request)
+    caller = caller_for(request, "ReadCallLog")
     acc = resolve_account(caller, account_id)
     require_company_log(caller)
-    base = f"{_uris(request, acc).account}/call-log"
+    base = f"{uris_for(request, acc).account}/call-log"
     return _list_response(request, caller, acc, None, base)
 
 
 @router.get(f"{API}/account/{{account_id}}/extension/{{extension_id}}/call-log")
 def extension_call_log(request: Request, account_id: str, extension_id: str) -> Response:
-    caller = _caller(request)
+    caller = caller_for(request, "ReadCallLog")
     acc = resolve_account(caller, account_id)
-    ext = resolve_extension(_services(request), caller, extension_id)
-    base = f"{_uris(request, acc).extension(ext)}/call-log"
+    ext = resolve_extension(services_of(request), caller, extension_id)
+    base = f"{uris_for(request, acc).extension(ext)}/call-log"
     return _list_response(request, caller, acc, ext, base)
 
 
 @router.delete(f"{API}/account/{{account_id}}/extension/{{extension_id}}/call-log")
 def delete_extension_call_log(request: Request, account_id: str, extension_id: str) -> Response:
-    caller = authenticate(request, _services(request), request.app.state.rate_limiter, "heavy")
+    caller = authenticate(request, services_of(request), request.app.state.rate_limiter, "heavy")
     require_app_permission(caller, "EditCallLog")
     acc = resolve_account(caller, account_id)
-    ext = resolve_extension(_services(request), caller, extension_id)
+    ext = resolve_extension(services_of(request), caller, extension_id)
     params = QueryParams(request.url.query)
     date_to = params.time("dateTo") or system_clock()
-    _services(request).calls.delete_before(acc, ext, date_to)
+    services_of(request).calls.delete_before(acc, ext, date_to)
     return Response(status_code=204, headers=caller.headers)
 
 
@@ -210,10 +194,10 @@ def _records_response(
     view = _view(params)
     # An id with control characters cannot exist (ingest refuses them); don't look it up.
     lookup = [rid for rid in ids if rid.isprintable()]
-    found = _services(request).calls.get_many(
+    found = services_of(request).calls.get_many(
         account_id, lookup, extension_id=extension_id, with_legs=view == "Detailed"
     )
-    uris = _uris(request, account_id)
+    uris = uris_for(request, account_id)
 
     def wire(rid: str) -> dict[str, Any]:
         return record_to_wire(found[rid], uris, view=view, log_extension_id=extension_id)
@@ -266,7 +250,7 @@ def _multipart(
 
 @router.get(f"{API}/account/{{account_id}}/call-log/{{record_ids}}")
 def company_call_records(request: Request, account_id: str, record_ids: str) -> Response:
-    caller = _caller(request)
+    caller = caller_for(request, "ReadCallLog")
     acc = resolve_account(caller, account_id)
     require_company_log(caller)
     return _records_response(request, caller, acc, None, record_ids)
@@ -276,7 +260,7 @@ def company_call_records(request: Request, account_id: str, record_ids: str) -> 
 def extension_call_records(
     request: Request, account_id: str, extension_id: str, record_ids: str
 ) -> Response:
-    caller = _caller(request)
+    caller = caller_for(request, "ReadCallLog")
     acc = resolve_account(caller, account_id)
-    ext = resolve_extension(_services(request), caller, extension_id)
+    ext = resolve_extension(services_of(request), caller, extension_id)
     return _records_response(request, caller, acc, ext, record_ids)

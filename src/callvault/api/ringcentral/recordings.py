@@ -23,10 +23,9 @@ from starlette.responses import Response
 from callvault.api.json import JSONBytes
 from callvault.api.ringcentral.auth import (
     Caller,
-    authenticate,
-    require_app_permission,
     resolve_account,
 )
+from callvault.api.ringcentral.deps import caller_for, services_of
 from callvault.api.ringcentral.errors import RcError, invalid_param, not_found, user_permission
 from callvault.api.ringcentral.mapping import API, Uris
 from callvault.api.ringcentral.media import (
@@ -37,7 +36,6 @@ from callvault.api.ringcentral.media import (
 )
 from callvault.api.ringcentral.params import QueryParams
 from callvault.errors import InvalidInput
-from callvault.services.container import Services
 from callvault.services.recordings import DELETE_LIMIT, RecordingNotFound, StoredRecording
 
 router = APIRouter()
@@ -46,26 +44,15 @@ logger = logging.getLogger("callvault.recordings")
 _EXTENSIONS = {"audio/mpeg": ".mp3", "audio/wav": ".wav"}
 
 
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
-def _caller(request: Request, permission: str) -> Caller:
-    caller = authenticate(request, _services(request), request.app.state.rate_limiter, "heavy")
-    require_app_permission(caller, permission)
-    return caller
-
-
 def _recording(
     request: Request, account_id: str, recording_id: str
 ) -> tuple[Caller, StoredRecording]:
     """The recording, when the caller may see its call; CMN-102 otherwise."""
-    caller = _caller(request, "ReadCallRecording")
+    caller = caller_for(request, "ReadCallRecording")
     acc = resolve_account(caller, account_id)
     who = caller.principal
     try:
-        rec = _services(request).recordings.get(
+        rec = services_of(request).recordings.get(
             acc, recording_id, viewer_extension_id=None if who.is_admin else who.extension_id
         )
     except RecordingNotFound:
@@ -76,7 +63,7 @@ def _recording(
 @router.get(f"{API}/account/{{account_id}}/recording/{{recording_id}}")
 def recording_metadata(request: Request, account_id: str, recording_id: str) -> Response:
     caller, rec = _recording(request, account_id, recording_id)
-    settings = _services(request).settings
+    settings = services_of(request).settings
     uris = Uris(settings.base_url, settings.media_url, rec.account_id)
     body = {
         "id": rec.recording_id,
@@ -105,7 +92,7 @@ def recording_content(request: Request, account_id: str, recording_id: str) -> R
     }
     if disposition is not None:
         headers["Content-Disposition"] = disposition
-    recordings = _services(request).recordings
+    recordings = services_of(request).recordings
     path = recordings.local_path(rec)
     if path is None:
         read = partial(recordings.store.read, rec.path_key)
@@ -148,13 +135,13 @@ def _delete_ids(body: bytes) -> list[str]:
 
 @router.delete(f"{API}/account/{{account_id}}/call-recordings")
 async def delete_recordings(request: Request, account_id: str) -> Response:
-    caller = _caller(request, "EditCallLog")
+    caller = caller_for(request, "EditCallLog")
     acc = resolve_account(caller, account_id)
     if not caller.principal.is_admin:
         raise user_permission("EditCompanyCallRecordings")
     ids = _delete_ids(await request.body())
     try:
-        await run_in_threadpool(_services(request).recordings.delete, acc, ids)
+        await run_in_threadpool(services_of(request).recordings.delete, acc, ids)
     except RecordingNotFound as exc:
         raise not_found("records", exc.recording_id) from None
     except InvalidInput as exc:

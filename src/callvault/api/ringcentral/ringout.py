@@ -21,15 +21,13 @@ from starlette.responses import Response
 from callvault.api.json import JSONBytes
 from callvault.api.ringcentral.auth import (
     Caller,
-    authenticate,
-    require_app_permission,
     resolve_account,
     resolve_extension,
 )
+from callvault.api.ringcentral.deps import caller_for, services_of, uris_for
 from callvault.api.ringcentral.errors import RcError, invalid_param, not_found
 from callvault.api.ringcentral.mapping import API, Uris
 from callvault.errors import Conflict, NotFound
-from callvault.services.container import Services
 from callvault.services.ringout import RingOut, RingOutRequest
 from callvault.services.telephony import TelephonyUnavailable
 
@@ -42,20 +40,9 @@ _E164 = re.compile(r"\+?[1-9][0-9]{6,14}")
 _PUNCTUATION = re.compile(r"[\s().\-]")
 
 
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
-def _caller(request: Request, group: str) -> Caller:
-    caller = authenticate(request, _services(request), request.app.state.rate_limiter, group)
-    require_app_permission(caller, "RingOut")
-    return caller
-
-
 def _scope(request: Request, caller: Caller, account_id: str, extension_id: str) -> tuple[int, int]:
     acc = resolve_account(caller, account_id)
-    return acc, resolve_extension(_services(request), caller, extension_id)
+    return acc, resolve_extension(services_of(request), caller, extension_id)
 
 
 # -- the request body ---------------------------------------------------------------------------
@@ -147,11 +134,6 @@ def _wire(ringout: RingOut, uris: Uris, spelling: str) -> dict[str, Any]:
     }
 
 
-def _uris(request: Request, account_id: int) -> Uris:
-    settings = _services(request).settings
-    return Uris(settings.base_url, settings.media_url, account_id)
-
-
 def _mapped(exc: NotFound | Conflict | TelephonyUnavailable, ringout_id: str | None) -> RcError:
     if isinstance(exc, NotFound):
         if exc.field == "extensionId":
@@ -166,38 +148,38 @@ def _mapped(exc: NotFound | Conflict | TelephonyUnavailable, ringout_id: str | N
 
 
 async def create_ringout(request: Request, account_id: str, extension_id: str) -> Response:
-    caller = _caller(request, "heavy")
+    caller = caller_for(request, "RingOut", "heavy")
     acc, ext = _scope(request, caller, account_id, extension_id)
     order = parse_request(await request.body())
-    service = _services(request).ringouts
+    service = services_of(request).ringouts
     try:
         ringout = await run_in_threadpool(service.create, acc, ext, order)
     except (NotFound, Conflict, TelephonyUnavailable) as exc:
         raise _mapped(exc, None) from None
     spelling = _spelling(request)
-    return JSONBytes(_wire(ringout, _uris(request, acc), spelling), headers=caller.headers)
+    return JSONBytes(_wire(ringout, uris_for(request, acc), spelling), headers=caller.headers)
 
 
 def ringout_status(
     request: Request, account_id: str, extension_id: str, ringout_id: str
 ) -> Response:
-    caller = _caller(request, "light")
+    caller = caller_for(request, "RingOut", "light")
     acc, ext = _scope(request, caller, account_id, extension_id)
     try:
-        ringout = _services(request).ringouts.status(acc, ext, ringout_id)
+        ringout = services_of(request).ringouts.status(acc, ext, ringout_id)
     except NotFound as exc:
         raise _mapped(exc, ringout_id) from None
-    body = _wire(ringout, _uris(request, acc), _spelling(request))
+    body = _wire(ringout, uris_for(request, acc), _spelling(request))
     return JSONBytes(body, headers=caller.headers)
 
 
 def cancel_ringout(
     request: Request, account_id: str, extension_id: str, ringout_id: str
 ) -> Response:
-    caller = _caller(request, "heavy")
+    caller = caller_for(request, "RingOut", "heavy")
     acc, ext = _scope(request, caller, account_id, extension_id)
     try:
-        _services(request).ringouts.cancel(acc, ext, ringout_id)
+        services_of(request).ringouts.cancel(acc, ext, ringout_id)
     except (NotFound, Conflict, TelephonyUnavailable) as exc:
         raise _mapped(exc, ringout_id) from None
     return Response(status_code=204, headers=caller.headers)

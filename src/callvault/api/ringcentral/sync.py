@@ -20,18 +20,16 @@ from starlette.responses import Response
 from callvault.api.json import JSONBytes
 from callvault.api.ringcentral.auth import (
     Caller,
-    authenticate,
-    require_app_permission,
     require_company_log,
     resolve_account,
     resolve_extension,
 )
+from callvault.api.ringcentral.deps import caller_for, services_of, uris_for
 from callvault.api.ringcentral.errors import RcError, invalid_param
-from callvault.api.ringcentral.mapping import API, Uris, rc_time, record_to_wire
+from callvault.api.ringcentral.mapping import API, rc_time, record_to_wire
 from callvault.api.ringcentral.params import QueryParams, recording_filter, view_param
 from callvault.domain.query import SyncFilter
 from callvault.errors import CallvaultError, InvalidInput
-from callvault.services.container import Services
 from callvault.services.sync import ExpiryReason, SyncResult, SyncTokenExpired, TooManyChanges
 
 router = APIRouter()
@@ -47,22 +45,6 @@ _EXPIRED_CODES = {
 _EXPIRED_MESSAGE = "Parameter [syncToken] is invalid [Sync token expired, call log was reset]"
 _LIMIT_MESSAGE = "Parameter [syncToken] is invalid [max sync record number limit is exceeded]"
 _WIRE_FIELDS = {"token": "syncToken", "record_count": "recordCount", "date_from": "dateFrom"}
-
-
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
-def _caller(request: Request) -> Caller:
-    caller = authenticate(request, _services(request), request.app.state.rate_limiter, "heavy")
-    require_app_permission(caller, "ReadCallLog")
-    return caller
-
-
-def _uris(request: Request, account_id: int) -> Uris:
-    settings = _services(request).settings
-    return Uris(settings.base_url, settings.media_url, account_id)
 
 
 def _rc_error(exc: CallvaultError) -> RcError:
@@ -122,7 +104,7 @@ def _body(
     account_id: int,
     extension_id: int | None,
 ) -> dict[str, Any]:
-    uris = _uris(request, account_id)
+    uris = uris_for(request, account_id)
     view = "Detailed" if result.detailed else "Simple"
     return {
         "uri": _request_uri(base, params),
@@ -156,7 +138,7 @@ def _log_sync(
         metadata_categories=frozenset(params.many("metadataCategory")),
         show_deleted=bool(show_deleted),
     )
-    sync = _services(request).sync
+    sync = services_of(request).sync
     try:
         if sync_type == "FSync":
             result = sync.full_sync(
@@ -180,25 +162,25 @@ def _log_sync(
 
 @router.get(f"{API}/account/{{account_id}}/call-log-sync")
 def company_call_log_sync(request: Request, account_id: str) -> Response:
-    caller = _caller(request)
+    caller = caller_for(request, "ReadCallLog")
     acc = resolve_account(caller, account_id)
     require_company_log(caller)
-    base = f"{_uris(request, acc).account}/call-log-sync"
+    base = f"{uris_for(request, acc).account}/call-log-sync"
     return _log_sync(request, caller, acc, None, base)
 
 
 @router.get(f"{API}/account/{{account_id}}/extension/{{extension_id}}/call-log-sync")
 def extension_call_log_sync(request: Request, account_id: str, extension_id: str) -> Response:
-    caller = _caller(request)
+    caller = caller_for(request, "ReadCallLog")
     acc = resolve_account(caller, account_id)
-    ext = resolve_extension(_services(request), caller, extension_id)
-    base = f"{_uris(request, acc).extension(ext)}/call-log-sync"
+    ext = resolve_extension(services_of(request), caller, extension_id)
+    base = f"{uris_for(request, acc).extension(ext)}/call-log-sync"
     return _log_sync(request, caller, acc, ext, base)
 
 
 @router.get(f"{API}/account/{{account_id}}/call-log-extract-sync")
 def company_call_log_extract_sync(request: Request, account_id: str) -> Response:
-    caller = _caller(request)
+    caller = caller_for(request, "ReadCallLog")
     acc = resolve_account(caller, account_id)
     require_company_log(caller)
     params = QueryParams(request.url.query)
@@ -207,7 +189,7 @@ def company_call_log_extract_sync(request: Request, account_id: str) -> Response
     record_count = _record_count(params)
     date_from = params.time("dateFrom")
     categories = frozenset(params.many("metadataCategory"))
-    sync = _services(request).sync
+    sync = services_of(request).sync
     try:
         if sync_type == "FSync":
             result = sync.full_extract(
@@ -226,7 +208,7 @@ def company_call_log_extract_sync(request: Request, account_id: str) -> Response
             )
     except CallvaultError as exc:
         raise _rc_error(exc) from None
-    base = f"{_uris(request, acc).account}/call-log-extract-sync"
+    base = f"{uris_for(request, acc).account}/call-log-extract-sync"
     body = _body(request, base, params, sync_type, result, acc, None)
     body["syncInfo"]["newerRecordsExist"] = result.newer_records_exist
     return JSONBytes(body, headers=caller.headers)
