@@ -1,16 +1,20 @@
 """Call-log list latency at 1M stored calls: server-side work vs the bare SQL for the same page.
 
-In process, per request: ``CallService.list(query)`` + ``record_to_wire`` for each record +
-``orjson.dumps`` of the page, against the same SELECT (LIMIT 100, plus the legs SELECT for the
-Detailed view) on the same engine with the rows fetched. Over HTTP (one uvicorn worker in a
-subprocess, driven by ``wrk`` on loopback, or an httpx loop when wrk is absent): request rate
-against a bare Python loop that runs the same SQL and serializes the page with orjson.
+In process, per request: what the list endpoint does: ``CallService.list_stored(query)``, each
+record rendered through the endpoint's ``RenderCache`` (decoded and mapped with
+``record_to_wire`` on a miss, reused while unchanged on a hit) and ``orjson.dumps`` of the page,
+against the same SELECT (LIMIT 100, plus the legs SELECT for the Detailed view) on the same
+engine with the rows fetched. ``--render-cache-mb 0`` measures every page cold (no reuse).
+Over HTTP (one uvicorn worker in a subprocess, driven by ``wrk`` on loopback, or an httpx loop
+when wrk is absent): request rate against a bare Python loop that runs the same SQL and
+serializes the page with orjson.
 
 Queries: 7-day windows spread over the data set, ``direction=Inbound``, ``perPage=100``, company
 log and an extension's log, Simple and Detailed.
 
     .venv/bin/python bench/listing.py                  # SQLite, 1M calls (generated once)
     .venv/bin/python bench/listing.py --database-url postgresql://postgres@127.0.0.1:5432/callvault_bench
+    .venv/bin/python bench/listing.py --render-cache-mb 0   # every record decoded and mapped
 """
 
 from __future__ import annotations
@@ -51,7 +55,8 @@ from _common import (
     verdict,
 )
 from _dataset import EXTENSIONS, ensure_dataset
-from callvault.api.ringcentral.mapping import API, Uris, rc_time, record_to_wire
+from callvault.api.ringcentral.mapping import API, Uris, rc_time
+from callvault.api.ringcentral.rendering import RenderCache
 from callvault.domain.enums import Direction
 from callvault.domain.query import CallQuery
 from callvault.services.container import Services
@@ -64,6 +69,8 @@ HTTP_TARGET = 0.4
 PER_PAGE = 100
 WINDOWS = 10
 BASE_URL = "http://127.0.0.1"
+# The endpoint's default (CALLVAULT_RENDER_CACHE_MB); main() replaces it from --render-cache-mb.
+RENDER_CACHE = RenderCache(64 << 20)
 
 
 @dataclass(slots=True, frozen=True)
@@ -145,9 +152,9 @@ def requests_for(variant: Variant) -> list[Request]:
 def service_page(services: Services, uris: Uris, variant: Variant, req: Request) -> bytes:
     """What the list endpoint does between parsing the query and sending the body."""
     query = req.query(variant)
-    page = services.calls.list(query)
+    page = services.calls.list_stored(query)
     records = [
-        record_to_wire(r, uris, view=variant.view, log_extension_id=req.extension_id)
+        RENDER_CACHE.render(r, uris, view=variant.view, log_extension_id=req.extension_id)
         for r in page.items
     ]
     body: dict[str, Any] = {"records": records, "paging": {"page": 1, "perPage": PER_PAGE}}
@@ -160,7 +167,7 @@ class BareQueries:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         c = calls.c
-        cols = (c.pk, c.record_id, c.summary, c.deleted, c.modified_ms)
+        cols = (c.pk, c.record_id, c.summary, c.deleted, c.modified_ms, c.content_hash)
         common = (
             c.account_id == bindparam("account_id"),
             c.start_ms >= bindparam("lo"),
@@ -276,7 +283,7 @@ def measure_latency(
 class Server:
     """``callvault serve`` (one uvicorn worker) in a subprocess on a free loopback port."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, render_cache_mb: int) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -287,6 +294,7 @@ class Server:
             # Rate limits are per user and the benchmark is one user sending thousands of
             # requests a minute; "off" skips the limiter (and its headers) entirely.
             CALLVAULT_RATE_LIMITS=RateLimitProfile.OFF.value,
+            CALLVAULT_RENDER_CACHE_MB=str(render_cache_mb),
         )
         cli = Path(sys.executable).with_name("callvault")
         self.proc = subprocess.Popen(
@@ -424,10 +432,16 @@ class HttpResult:
 
 
 def measure_http(
-    url: str, services: Services, bare: BareQueries, rounds: int, seconds: float, driver: str
+    url: str,
+    services: Services,
+    bare: BareQueries,
+    rounds: int,
+    seconds: float,
+    driver: str,
+    render_cache_mb: int,
 ) -> list[HttpResult]:
     token = access_token(services)
-    server = Server(url)
+    server = Server(url, render_cache_mb)
     run = http_rate_wrk if driver == "wrk" else http_rate_httpx
     results = []
     try:
@@ -492,6 +506,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="in process: gc.freeze() the warmed-up heap before measuring (what a server can "
         "do once after start-up); the HTTP server is not affected",
     )
+    parser.add_argument(
+        "--render-cache-mb",
+        type=int,
+        default=64,
+        help="the list endpoint's cache of rendered records, in process and in the HTTP server "
+        "(CALLVAULT_RENDER_CACHE_MB; default 64 as shipped; 0: every page decoded and mapped)",
+    )
     parser.add_argument("--generate-only", action="store_true", help="build the data set, exit")
     parser.add_argument("--quick", action="store_true", help="smoke check: 20k calls, short runs")
     args = parser.parse_args(argv)
@@ -505,7 +526,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.generate_only:
         return
     label = backend_label(url)
-    console.print(f"listing: {label}, {args.calls:,} calls; {machine_note()}")
+    global RENDER_CACHE
+    RENDER_CACHE = RenderCache(args.render_cache_mb << 20)
+    console.print(
+        f"listing: {label}, {args.calls:,} calls, render cache {args.render_cache_mb} MiB; "
+        f"{machine_note()}"
+    )
     services = Services.build(Settings(database_url=url))
     try:
         bare = BareQueries(services.db.engine)
@@ -517,7 +543,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         http = (
             []
             if args.no_http
-            else measure_http(url, services, bare, args.rounds, args.seconds, driver)
+            else measure_http(
+                url, services, bare, args.rounds, args.seconds, driver, args.render_cache_mb
+            )
         )
     finally:
         services.close()
@@ -562,8 +590,9 @@ def report(
             )
         )
     print_table(
-        f"{label}, {args.calls:,} calls: server-side ms per page, median of {args.iterations} "
-        f"(verdicts on {basis} time){', heap frozen' if args.gc_freeze else ''}",
+        f"{label}, {args.calls:,} calls, render cache {args.render_cache_mb} MiB: server-side "
+        f"ms per page, median of {args.iterations} (verdicts on {basis} time)"
+        f"{', heap frozen' if args.gc_freeze else ''}",
         (
             "log, view",
             "records / body",
@@ -604,7 +633,8 @@ def report(
             )
         )
     print_table(
-        f"{label}, {args.calls:,} calls: HTTP, one uvicorn worker, {driver} 1 connection, "
+        f"{label}, {args.calls:,} calls, render cache {args.render_cache_mb} MiB: HTTP, one "
+        f"uvicorn worker, {driver} 1 connection, "
         f"{args.seconds:g} s x {args.rounds} rounds (median); CPU = per second of CPU time "
         "of the server process / of the bare loop",
         (

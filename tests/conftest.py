@@ -148,9 +148,15 @@ def _serve(app: FastAPI, url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def server(settings: Settings, services: Services, server_url: str) -> Iterator[str]:
+def app(settings: Settings, services: Services) -> FastAPI:
+    """The app that ``server`` serves (for tests that look at its state)."""
+    return create_app(settings, services)
+
+
+@pytest.fixture(scope="session")
+def server(app: FastAPI, server_url: str) -> Iterator[str]:
     """The real app on a loopback port, shared by the session; yields its base URL."""
-    with _serve(create_app(settings, services), server_url) as url:
+    with _serve(app, server_url) as url:
         yield url
 
 

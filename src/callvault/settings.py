@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     )
     sweep_interval: float = Field(default=15.0, description="Seconds between sweeper runs")
     sql_echo: bool = Field(default=False, description="Log every SQL statement")
+    render_cache_mb: int = Field(
+        default=64,
+        ge=0,
+        description="MiB of call-log records kept rendered as RingCentral JSON for reuse "
+        "while unchanged (per server process; 0 turns it off)",
+    )
     # -- RingOut ---------------------------------------------------------------------------
     telephony_backend: TelephonyBackendKind = Field(
         default=TelephonyBackendKind.SANDBOX,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
+from callvault.domain.calls import CallRecord
 from callvault.domain.enums import CallType, Direction, RecordingType, Transport
 
 T = TypeVar("T")
@@ -55,3 +57,16 @@ class Page(Generic[T]):
 
     items: list[T] = field(default_factory=list)
     has_more: bool = False
+
+
+class StoredRecord(NamedTuple):
+    """A listed record as the store holds it: its id and version now, the record on demand.
+
+    ``version`` differs whenever anything about the stored record differs (content, deletion,
+    modification time), so a face may keep what it rendered from one version and reuse it
+    instead of calling ``load``, which decodes the whole record with its legs.
+    """
+
+    id: str
+    version: Hashable
+    load: Callable[[], CallRecord]

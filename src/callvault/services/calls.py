@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from callvault.domain.calls import CallRecord
-from callvault.domain.query import CallQuery, Page
+from callvault.domain.query import CallQuery, Page, StoredRecord
 from callvault.services.clock import Clock, now_ms, system_clock
 from callvault.storage.calls import CallStore
 from callvault.storage.engine import Database
@@ -20,6 +20,11 @@ class CallService:
     def list(self, query: CallQuery) -> Page[CallRecord]:
         """One page of a company (``extension_id`` None) or extension log, newest first."""
         return self.store.list(query)
+
+    def list_stored(self, query: CallQuery) -> Page[StoredRecord]:
+        """``list`` with each record's id and version read and its decoding deferred, for a
+        face that keeps rendered records (``StoredRecord.version`` tells when one is stale)."""
+        return self.store.list_stored(query)
 
     def get_many(
         self,

@@ -20,7 +20,7 @@ from callvault.api.ringcentral.auth import (
     resolve_account,
     resolve_extension,
 )
-from callvault.api.ringcentral.deps import caller_for, services_of, uris_for
+from callvault.api.ringcentral.deps import caller_for, render_cache_of, services_of, uris_for
 from callvault.api.ringcentral.errors import RcError, invalid_param, not_found
 from callvault.api.ringcentral.mapping import API, Uris, rc_time, record_to_wire
 from callvault.api.ringcentral.paging import list_body
@@ -122,11 +122,10 @@ def _list_response(
 ) -> Response:
     params = QueryParams(request.url.query)
     query, view, effective = _list_query(request, params, account_id, extension_id)
-    page = services_of(request).calls.list(query)
+    page = services_of(request).calls.list_stored(query)
     uris = uris_for(request, account_id)
-    records = [
-        record_to_wire(r, uris, view=view, log_extension_id=extension_id) for r in page.items
-    ]
+    cache = render_cache_of(request)
+    records = [cache.render(r, uris, view=view, log_extension_id=extension_id) for r in page.items]
     body = list_body(
         base_uri,
         effective,

@@ -23,7 +23,7 @@ def list_body(
     *,
     page: int,
     per_page: int,
-    records: list[dict[str, Any]],
+    records: list[Any],
     has_more: bool,
 ) -> dict[str, Any]:
     paging: dict[str, Any] = {"page": page, "perPage": per_page}
