@@ -65,6 +65,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.fixture
+def scratch_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the backend under test, of the test's own (for migrations)."""
+    configured = os.environ.get("CALLVAULT_TEST_DATABASE_URL", "")
+    if not configured.startswith("postgres"):
+        yield f"sqlite:///{tmp_path / 'scratch.db'}"
+        return
+    url, name = _fresh_postgres(configured)
+    yield url
+    _drop_postgres(configured, name)
+
+
 @pytest.fixture(scope="session")
 def server_url() -> str:
     return f"http://127.0.0.1:{_free_port()}"

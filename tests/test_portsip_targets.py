@@ -4,10 +4,7 @@ it, and backfilled by migration 0006."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,7 +30,6 @@ from callvault.storage.migrate import alembic_config, upgrade
 from callvault.storage.schema import call_targets
 from callvault.storage.targets import backfill_targets
 from tests.builders import make_account
-from tests.conftest import _drop_postgres, _fresh_postgres
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 EXT = Party(extension_number="101", extension_id="9001", name="Ada")
@@ -229,18 +225,6 @@ def test_backfill_writes_what_the_write_path_does(services: Services) -> None:
         assert backfill_targets(conn, batch=2) >= 3
         assert backfill_targets(conn) == 0  # calls that have rows are left alone
     assert content(_rows(services, acc.account_id)) == written
-
-
-@pytest.fixture
-def scratch_url(tmp_path: Path) -> Iterator[str]:
-    """An empty database of the backend under test, of this test's own."""
-    configured = os.environ.get("CALLVAULT_TEST_DATABASE_URL", "")
-    if not configured.startswith("postgres"):
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    url, name = _fresh_postgres(configured)
-    yield url
-    _drop_postgres(configured, name)
 
 
 def test_migration_0006_backfills(scratch_url: str) -> None:

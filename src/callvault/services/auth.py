@@ -22,7 +22,6 @@ from callvault.services.secrets import SigningKey, new_token, token_digest, veri
 from callvault.storage import accounts as account_rows
 from callvault.storage import tokens as token_rows
 from callvault.storage.accounts import AppRow, UserRow
-from callvault.storage.calls import digits
 from callvault.storage.engine import Database
 from callvault.storage.tokens import SessionRow
 
@@ -314,19 +313,15 @@ class OAuthService:
 
     @staticmethod
     def _user_by_number(conn: Connection, number: str, ext_number: str) -> UserRow | None:
-        wanted = digits(number)
-        if wanted is None:
+        account = account_rows.find_account_by_number(conn, number)
+        if account is None:
             return None
-        for account in account_rows.list_accounts(conn):
-            if digits(account.main_number) != wanted:
-                continue
-            if ext_number:
-                ext = account_rows.find_extension(conn, account.id, ext_number)
-                return account_rows.find_user_by_extension(conn, ext.id) if ext else None
-            # A company number without an extension logs in the main company administrator.
-            admins = [u for u in account_rows.list_users(conn, account.id) if u.role == "admin"]
-            return admins[0] if admins else None
-        return None
+        if ext_number:
+            ext = account_rows.find_extension(conn, account.id, ext_number)
+            return account_rows.find_user_by_extension(conn, ext.id) if ext else None
+        # A company number without an extension logs in the main company administrator.
+        admins = [u for u in account_rows.list_users(conn, account.id) if u.role == "admin"]
+        return admins[0] if admins else None
 
     def _open_session(
         self,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, select, update
 
+from callvault.storage.numbers import digits
 from callvault.storage.schema import (
     accounts,
     extension_links,
@@ -56,7 +57,11 @@ class AppRow:
 def insert_account(conn: Connection, row: AccountRow, now_ms: int) -> None:
     conn.execute(
         accounts.insert().values(
-            id=row.id, name=row.name, main_number=row.main_number, created_ms=now_ms
+            id=row.id,
+            name=row.name,
+            main_number=row.main_number,
+            main_number_digits=digits(row.main_number),
+            created_ms=now_ms,
         )
     )
 
@@ -72,7 +77,13 @@ def list_accounts(conn: Connection) -> list[AccountRow]:
 
 
 def find_account_by_number(conn: Connection, number: str) -> AccountRow | None:
-    r = conn.execute(select(accounts).where(accounts.c.main_number == number)).first()
+    """The account whose main number has the digits of ``number`` (any format), if any."""
+    wanted = digits(number)
+    if wanted is None:
+        return None
+    r = conn.execute(
+        select(accounts).where(accounts.c.main_number_digits == wanted).order_by(accounts.c.id)
+    ).first()
     return AccountRow(r.id, r.name, r.main_number) if r else None
 
 

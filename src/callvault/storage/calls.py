@@ -7,7 +7,6 @@ reads open their own connection.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +34,7 @@ from callvault.domain.query import CallQuery, Page, StoredRecord
 from callvault.storage.changes import reserve_change, reset_call_log
 from callvault.storage.codec import decode_record, encode_legs, encode_summary, to_ms
 from callvault.storage.engine import Database
+from callvault.storage.numbers import digits
 from callvault.storage.schema import call_details, calls
 from callvault.storage.targets import (
     delete_targets,
@@ -43,16 +43,6 @@ from callvault.storage.targets import (
     replace_targets,
     target_rows,
 )
-
-_NON_DIGITS = re.compile(r"\D+")
-
-
-def digits(number: str | None) -> str | None:
-    """``+1 (650) 555-0100`` → ``16505550100``; None or digit-less input gives None."""
-    if not number:
-        return None
-    only = _NON_DIGITS.sub("", number)
-    return only or None
 
 
 @dataclass(slots=True)

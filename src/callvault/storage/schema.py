@@ -48,7 +48,11 @@ accounts = Table(
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("name", String(200), nullable=False),
     Column("main_number", String(32), nullable=True),
+    # The main number's digits alone: a password login names the company by its number in
+    # any format (``+1 (650) 555-0100*101``), and this finds the account without a scan.
+    Column("main_number_digits", String(32), nullable=True),
     Column("created_ms", BigInteger, nullable=False),
+    Index("ix_accounts_main_number_digits", "main_number_digits"),
 )
 
 extensions = Table(
