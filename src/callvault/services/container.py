@@ -20,6 +20,7 @@ from callvault.services.records import RecordService
 from callvault.services.ringout import RingOutService
 from callvault.services.secrets import SigningKey
 from callvault.services.sync import SyncService
+from callvault.services.targets import TargetService
 from callvault.services.telephony import build_backend
 from callvault.settings import Settings
 from callvault.storage.engine import Database
@@ -38,6 +39,8 @@ class Services:
     recordings: RecordingService
     ringouts: RingOutService
     sync: SyncService
+    # The PortSIP face: call targets, their list totals (kept per process) and delta sync.
+    targets: TargetService
     # The OneUptime face: incoming call policies, the escalation engine, its logs.
     policies: PolicyService
     escalation: EscalationService
@@ -96,6 +99,7 @@ class Services:
                 status_ttl=timedelta(seconds=settings.ringout_status_ttl),
             ),
             sync=SyncService(db, secret, clock),
+            targets=TargetService(db, secret, clock),
             policies=policies,
             escalation=escalation,
             sandbox=EscalationSandbox(escalation, accounts, clock),

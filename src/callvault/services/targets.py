@@ -1,5 +1,8 @@
 """Call targets for the CDR-style faces: pages, lookups, and an extension's delta sync.
 
+A list's total ``count`` is kept in memory per query and reused until the account's change
+number moves (``TotalCache``; storage/target_reads.py says why that is exact).
+
 The sync token is opaque to clients and stateless here: it carries the position in the
 account's change sequence (storage/changes.py) and is signed with the server key, so a token
 that was altered, belongs to someone else, predates a reset of the call log, or is older than
@@ -11,6 +14,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +28,7 @@ from callvault.domain.targets import ChangeKind, StoredTarget
 from callvault.errors import PermissionDenied
 from callvault.services.clock import Clock, now_ms, system_clock
 from callvault.services.secrets import SigningKey
+from callvault.storage.changes import ChangeState
 from callvault.storage.codec import from_ms, to_ms
 from callvault.storage.engine import Database
 from callvault.storage.target_reads import TargetStore
@@ -33,6 +40,9 @@ DIFF_LIMIT = 1000
 # "Every row of this change number is done" (a row position beyond any primary key).
 _ALL_ROWS = 2**62
 _VERSION = 1
+# Totals kept per process. An entry is a key of a few small tuples and two numbers; a client
+# paging through a filter asks for one key again and again, so a thousand cover many clients.
+TOTALS_KEPT = 1024
 
 
 class SyncTokenRejected(PermissionDenied):
@@ -68,15 +78,74 @@ class _Position:
     issued_ms: int
 
 
+class TotalCache:
+    """List totals by query, each with the account's change state it was counted at; the
+    least recently used go first beyond ``size``. Safe to share between threads.
+
+    An entry is returned only at exactly its state, so a total counted before a write is
+    never served after it, in this process or another (each validates against the database).
+    """
+
+    def __init__(self, size: int = TOTALS_KEPT) -> None:
+        self.size = size
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[Hashable, tuple[ChangeState, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, state: ChangeState) -> int | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] != state:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry[1]
+
+    def put(self, key: Hashable, state: ChangeState, total: int) -> None:
+        with self._lock:
+            old = self._entries.get(key)
+            # A slow reader may finish counting after a faster one counted at a newer state;
+            # keep the newer entry, the one later readers can use. (Both parts only grow.)
+            if old is not None and _newer(old[0], state):
+                return
+            self._entries[key] = (state, total)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+def _newer(a: ChangeState, b: ChangeState) -> bool:
+    return (a.log_epoch, a.change_seq) > (b.log_epoch, b.change_seq)
+
+
 class TargetService:
-    def __init__(self, db: Database, key: SigningKey, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        key: SigningKey,
+        clock: Clock = system_clock,
+        totals: TotalCache | None = None,
+    ) -> None:
         self.store = TargetStore(db)
         self.key = key
         self.clock = clock
+        self.totals = totals if totals is not None else TotalCache()
 
     def list(self, query: TargetQuery) -> tuple[list[StoredTarget], int]:
-        """One page of the company's (or an extension's own) targets, and the total count."""
-        return self.store.page(query)
+        """One page of the company's (or an extension's own) targets, and the total count:
+        exact, and counted again only when the account changed since the same filter was
+        last counted."""
+        return self.store.page(query, self.totals)
 
     def get(
         self, account_id: int, target_id: str, extension_id: int | None = None

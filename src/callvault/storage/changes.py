@@ -12,6 +12,12 @@ writes its rows under a placeholder from ``pending_change``, then ``stamp_pendin
 number and writes it over the placeholder, on PostgreSQL in one statement. Held for a whole
 ingest transaction instead, the lock cost an account's concurrent writers about 40% of their
 throughput on PostgreSQL (bench/isync_soak.py).
+
+The PortSIP face keeps list totals in memory until the account's ``ChangeState`` moves
+(``TargetStore._total`` in storage/target_reads.py). So every transaction that changes an
+account's ``calls`` or ``call_targets`` rows must move it, in that same transaction: take a
+number here, or for a wipe of the log call ``reset_call_log``. The state only grows; its row
+is never deleted.
 """
 
 from __future__ import annotations

@@ -1,13 +1,18 @@
 """Reads of the ``call_targets`` rows: a page of a view with its total count, a target by id,
 and an extension's changes in commit order. ``TargetQuery`` predicates compile to SQL here, so
 every filter, order and page is done by the database, never over rows in memory.
+
+A page's total can come from ``KeptTotals`` (services/targets.py's ``TotalCache``) instead of a
+COUNT, when the account's change state says nothing was written since it was counted; why
+that is exact is explained at ``TargetStore._total``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Column,
@@ -28,6 +33,7 @@ from callvault.domain.target_query import (
     AnyOf,
     Compare,
     Match,
+    Negation,
     OneOf,
     Op,
     Predicate,
@@ -44,7 +50,7 @@ from callvault.domain.targets import (
     StoredTarget,
     TargetDirection,
 )
-from callvault.storage.changes import change_state
+from callvault.storage.changes import ChangeState, change_state
 from callvault.storage.codec import from_ms, to_ms
 from callvault.storage.engine import Database
 from callvault.storage.schema import call_targets
@@ -295,6 +301,39 @@ class Changes:
     log_epoch: int
 
 
+class KeptTotals(Protocol):
+    """Totals of list queries by ``total_key``, each good only at the change state it was
+    counted at: ``get`` answers None unless the entry's state is exactly ``state``."""
+
+    def get(self, key: Hashable, state: ChangeState) -> int | None: ...
+
+    def put(self, key: Hashable, state: ChangeState, total: int) -> None: ...
+
+
+def total_key(query: TargetQuery) -> Hashable:
+    """What a query's total depends on: account, view, filter and search, never its order or
+    window. The predicates are frozen dataclasses, hashable as they are; the types of the
+    compared values go in beside them because ``1 == 1.0 == True`` in Python while the bound
+    parameters differ (PostgreSQL would refuse a boolean against a number column)."""
+    return (
+        query.account_id,
+        query.extension_id,
+        query.where,
+        _value_types(query.where),
+        query.search,
+    )
+
+
+def _value_types(p: Predicate | None) -> tuple[str, ...]:
+    if isinstance(p, Compare):
+        return (type(p.value).__name__,)
+    if isinstance(p, AllOf | AnyOf):
+        return tuple(t for q in p.parts for t in _value_types(q))
+    if isinstance(p, Negation):
+        return _value_types(p.part)
+    return ()
+
+
 class TargetStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -308,11 +347,14 @@ class TargetStore:
             cond.append(_search(query.search, dialect))
         return cond
 
-    def page(self, query: TargetQuery) -> tuple[list[StoredTarget], int]:
+    def page(
+        self, query: TargetQuery, totals: KeptTotals | None = None
+    ) -> tuple[list[StoredTarget], int]:
         """One page of targets in the asked order, and how many match in all.
 
         The total is counted only when the page cannot tell it: a page that is not full,
-        after a skip that did not run past the end, already says how many there are.
+        after a skip that did not run past the end, already says how many there are. With
+        ``totals``, a total counted before is reused while the account has not changed.
         """
         cond = self._conditions(query)
         page = (
@@ -326,9 +368,55 @@ class TargetStore:
             rows = conn.execute(page).all()
             if len(rows) < query.limit and (rows or query.offset == 0):
                 total = query.offset + len(rows)
-            else:
+            elif totals is None:
                 total = self._count(conn, cond)
+            else:
+                total = self._total(conn, cond, query, totals)
         return [_decode(r) for r in rows], total
+
+    def _total(
+        self,
+        conn: Connection,
+        cond: list[ColumnElement[bool]],
+        query: TargetQuery,
+        totals: KeptTotals,
+    ) -> int:
+        """The total from ``totals`` if it was counted at the account's current change state,
+        else counted now and kept under the state read *before* the count.
+
+        Why a kept total is exact. (1) Every transaction that changes an account's
+        ``call_targets`` rows moves its change state in the same transaction: ingest stamps
+        a new change number (``stamp_pending``), a soft delete takes one (``reserve_change``),
+        a purge bumps the log epoch (``reset_call_log``); so the rows and the state become
+        visible together, in one commit. (2) The state only grows, and its row is never
+        deleted. (3) The state is read before the COUNT, on this connection, and an entry is
+        used only at exactly its state.
+
+        Reads here see a fresh snapshot per statement, on both backends: PostgreSQL's READ
+        COMMITTED, and SQLite because pysqlite opens no transaction for a SELECT (each one
+        is its own WAL read). So the COUNT may see writes committed after the state was read,
+        and a total kept under state S may include writes past S. It is still never served
+        once the state has moved: a reader that reads S+1 or later misses the entry. A reader
+        that reads S and finds the entry looks after that count ran. If the count saw a
+        commit past S, the commit came after this reader read S and before it looked, so the
+        total is the true count at a moment within this reader's request, as its own COUNT
+        after its page would have been. If not, it is the count at S, the state the reader
+        saw. Either way nothing committed before a list began is missing from its total.
+
+        Not covered: rows written around the write path. ``backfill_targets`` (migration
+        0006, bench data sets) inserts rows without moving the state; it runs in
+        ``db upgrade`` before any server of this version starts, so no process holds an
+        entry yet (they live in memory), and after it every write path writes the rows
+        itself, so a later backfill finds nothing to add. The test suite's table wipes
+        delete the state row, but each test's account has a new random id.
+        """
+        key = total_key(query)
+        state = change_state(conn, query.account_id)
+        total = totals.get(key, state)
+        if total is None:
+            total = self._count(conn, cond)
+            totals.put(key, state, total)
+        return total
 
     def count(self, query: TargetQuery) -> int:
         """How many targets match ``query`` (its order and window aside)."""

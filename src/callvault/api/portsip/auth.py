@@ -21,9 +21,8 @@ def services_of(request: Request) -> Services:
 
 
 def targets_of(request: Request) -> TargetService:
-    """The call-target service over the app's database, signing sync tokens with its key."""
-    services = services_of(request)
-    return TargetService(services.db, services.oauth.secret_key, services.ingest.clock)
+    """The call-target service (one per process, so its kept list totals are shared)."""
+    return services_of(request).targets
 
 
 def bearer_token(request: Request) -> str | None:
