@@ -1,7 +1,7 @@
 """Call-log list latency at 1M stored calls: server-side work vs the bare SQL for the same page.
 
 In process, per request: what the list endpoint does: ``CallService.list_stored(query)``, each
-record rendered through the endpoint's ``RenderCache`` (decoded and mapped with
+record rendered through the process's ``RenderedItems`` cache (decoded and mapped with
 ``record_to_wire`` on a miss, reused while unchanged on a hit) and ``orjson.dumps`` of the page,
 against the same SELECT (LIMIT 100, plus the legs SELECT for the Detailed view) on the same
 engine with the rows fetched. ``--render-cache-mb 0`` measures every page cold (no reuse).
@@ -55,8 +55,9 @@ from _common import (
     verdict,
 )
 from _dataset import EXTENSIONS, ensure_dataset
+from callvault.api.rendered import RenderedItems
 from callvault.api.ringcentral.mapping import API, Uris, rc_time
-from callvault.api.ringcentral.rendering import RenderCache
+from callvault.api.ringcentral.rendering import render_record
 from callvault.domain.enums import Direction
 from callvault.domain.query import CallQuery
 from callvault.services.container import Services
@@ -70,7 +71,7 @@ PER_PAGE = 100
 WINDOWS = 10
 BASE_URL = "http://127.0.0.1"
 # The endpoint's default (CALLVAULT_RENDER_CACHE_MB); main() replaces it from --render-cache-mb.
-RENDER_CACHE = RenderCache(64 << 20)
+RENDER_CACHE = RenderedItems(64 << 20)
 
 
 @dataclass(slots=True, frozen=True)
@@ -154,7 +155,7 @@ def service_page(services: Services, uris: Uris, variant: Variant, req: Request)
     query = req.query(variant)
     page = services.calls.list_stored(query)
     records = [
-        RENDER_CACHE.render(r, uris, view=variant.view, log_extension_id=req.extension_id)
+        render_record(RENDER_CACHE, r, uris, view=variant.view, log_extension_id=req.extension_id)
         for r in page.items
     ]
     body: dict[str, Any] = {"records": records, "paging": {"page": 1, "perPage": PER_PAGE}}
@@ -527,7 +528,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     label = backend_label(url)
     global RENDER_CACHE
-    RENDER_CACHE = RenderCache(args.render_cache_mb << 20)
+    RENDER_CACHE = RenderedItems(args.render_cache_mb << 20)
     console.print(
         f"listing: {label}, {args.calls:,} calls, render cache {args.render_cache_mb} MiB; "
         f"{machine_note()}"

@@ -1,5 +1,6 @@
-"""Rendered call-log records are reused only while nothing they depend on changed: the stored
-version, the view, whose log lists them and the base URLs; the cache keeps to its byte budget."""
+"""Rendered items are reused only while nothing they depend on changed (for a call-log record:
+the stored version, the view, whose log lists it and the base URLs); the cache keeps to its
+byte budget."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
+from callvault.api.rendered import RenderedItems
 from callvault.api.ringcentral.mapping import Uris, record_to_wire
-from callvault.api.ringcentral.rendering import RenderCache
+from callvault.api.ringcentral.rendering import render_record
 from callvault.domain.calls import CallRecord, Party
 from callvault.domain.enums import Action, CallType, Direction, Result
 from callvault.domain.query import StoredRecord
@@ -54,13 +56,13 @@ def _stored(loads: Loads, version: Any = ("h1", False, 1)) -> StoredRecord:
     return StoredRecord(loads.record.id, version, loads)
 
 
-def _render(cache: RenderCache, stored: StoredRecord, **kw: Any) -> Any:
+def _render(cache: RenderedItems, stored: StoredRecord, **kw: Any) -> Any:
     args: dict[str, Any] = {"uris": URIS, "view": "Simple", "log_extension_id": None} | kw
-    return orjson.loads(orjson.dumps(cache.render(stored, **args)))
+    return orjson.loads(orjson.dumps(render_record(cache, stored, **args)))
 
 
 def test_a_rendered_record_is_reused_and_equals_a_fresh_rendering() -> None:
-    cache = RenderCache(1 << 20)
+    cache = RenderedItems(1 << 20)
     loads = Loads(_record())
     first = _render(cache, _stored(loads), view="Detailed")
     again = _render(cache, _stored(loads), view="Detailed")
@@ -84,7 +86,7 @@ def test_a_rendered_record_is_reused_and_equals_a_fresh_rendering() -> None:
     ],
 )
 def test_anything_the_rendering_depends_on_misses(change: dict[str, Any]) -> None:
-    cache = RenderCache(1 << 20)
+    cache = RenderedItems(1 << 20)
     loads = Loads(_record())
     _render(cache, _stored(loads))
     version = change.pop("version", ("h1", False, 1))
@@ -96,7 +98,7 @@ def test_least_recently_used_go_first_when_the_budget_is_spent() -> None:
     one = len(
         orjson.dumps(record_to_wire(_record("R0"), URIS, view="Simple", log_extension_id=None))
     )
-    cache = RenderCache(3 * (one + 300))  # room for three entries, not four
+    cache = RenderedItems(3 * (one + 300))  # room for three entries, not four
     loads = {rid: Loads(_record(rid)) for rid in ("R1", "R2", "R3", "R4")}
     for rid in ("R1", "R2", "R3"):
         _render(cache, _stored(loads[rid]))
@@ -112,7 +114,7 @@ def test_least_recently_used_go_first_when_the_budget_is_spent() -> None:
 
 
 def test_a_zero_budget_keeps_nothing() -> None:
-    cache = RenderCache(0)
+    cache = RenderedItems(0)
     loads = Loads(_record())
     for _ in range(3):
         assert _render(cache, _stored(loads))["id"] == "R1"
@@ -131,7 +133,7 @@ def test_the_list_shows_each_change_of_a_cached_record(
     app: FastAPI, http: httpx.Client, account: TestAccount
 ) -> None:
     client = http
-    cache: RenderCache = app.state.render_cache
+    cache: RenderedItems = app.state.rendered_items
     ext = account.extensions["101"]
     start = ago(hours=1)
     c1, c2 = rc_record("C1", extension_id=ext, start=start), rc_record("C2", extension_id=ext)

@@ -24,12 +24,12 @@ from callvault.api.native.routes import router as native_router
 from callvault.api.oneuptime import router as oneuptime_router
 from callvault.api.portsip.routes import router as portsip_router
 from callvault.api.ratelimit import RateLimiter, limits_for
+from callvault.api.rendered import RenderedItems
 from callvault.api.ringcentral.active import router as active_router
 from callvault.api.ringcentral.calllog import router as calllog_router
 from callvault.api.ringcentral.errors import RcError, rc_error_response
 from callvault.api.ringcentral.oauth import router as oauth_router
 from callvault.api.ringcentral.recordings import router as recordings_router
-from callvault.api.ringcentral.rendering import RenderCache
 from callvault.api.ringcentral.ringout import router as ringout_router
 from callvault.api.ringcentral.sync import router as sync_router
 from callvault.api.ringcentral.webhook import router as webhook_router
@@ -65,7 +65,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.services = svc
     limits = limits_for(settings.rate_limits)
     app.state.rate_limiter = RateLimiter(limits) if limits else None
-    app.state.render_cache = RenderCache(settings.render_cache_mb << 20)
+    app.state.rendered_items = RenderedItems(settings.render_cache_mb << 20)
     app.add_exception_handler(RcError, rc_error_response)
     app.add_exception_handler(NativeError, native_error_response)
     app.add_exception_handler(RequestValidationError, _validation_error)

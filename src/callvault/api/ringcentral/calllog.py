@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from callvault.api.json import JSONBytes
+from callvault.api.rendered import rendered_items
 from callvault.api.ringcentral.auth import (
     Caller,
     authenticate,
@@ -20,7 +21,7 @@ from callvault.api.ringcentral.auth import (
     resolve_account,
     resolve_extension,
 )
-from callvault.api.ringcentral.deps import caller_for, render_cache_of, services_of, uris_for
+from callvault.api.ringcentral.deps import caller_for, services_of, uris_for
 from callvault.api.ringcentral.errors import RcError, invalid_param, not_found
 from callvault.api.ringcentral.mapping import API, Uris, rc_time, record_to_wire
 from callvault.api.ringcentral.paging import list_body
@@ -30,6 +31,7 @@ from callvault.api.ringcentral.params import (
     recording_filter,
     view_param,
 )
+from callvault.api.ringcentral.rendering import render_record
 from callvault.domain.enums import CallType, Direction, Transport
 from callvault.domain.query import CallQuery
 from callvault.services.clock import system_clock
@@ -124,8 +126,10 @@ def _list_response(
     query, view, effective = _list_query(request, params, account_id, extension_id)
     page = services_of(request).calls.list_stored(query)
     uris = uris_for(request, account_id)
-    cache = render_cache_of(request)
-    records = [cache.render(r, uris, view=view, log_extension_id=extension_id) for r in page.items]
+    items = rendered_items(request)
+    records = [
+        render_record(items, r, uris, view=view, log_extension_id=extension_id) for r in page.items
+    ]
     body = list_body(
         base_uri,
         effective,

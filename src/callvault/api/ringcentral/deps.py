@@ -1,6 +1,5 @@
 """Per-request plumbing shared by the RingCentral endpoints: the services, the caller
-(authenticated, counted against its rate-limit group, app permission checked), URIs and the
-cache of rendered records."""
+(authenticated, counted against its rate-limit group, app permission checked), and URIs."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ from starlette.requests import Request
 
 from callvault.api.ringcentral.auth import Caller, authenticate, require_app_permission
 from callvault.api.ringcentral.mapping import Uris
-from callvault.api.ringcentral.rendering import RenderCache
 from callvault.services.container import Services
 
 
@@ -27,8 +25,3 @@ def caller_for(request: Request, permission: str, group: str = "heavy") -> Calle
 def uris_for(request: Request, account_id: int) -> Uris:
     settings = services_of(request).settings
     return Uris(settings.base_url, settings.media_url, account_id)
-
-
-def render_cache_of(request: Request) -> RenderCache:
-    cache: RenderCache = request.app.state.render_cache
-    return cache
