@@ -5,9 +5,13 @@ compiles it to SQL, so no face filters rows in memory.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
+
+from callvault.domain.targets import StoredTarget
 
 
 class TargetField(StrEnum):
@@ -155,3 +159,14 @@ class TargetQuery:
     order: tuple[SortKey, ...] = (SortKey(TargetField.STARTED, descending=True),)
     offset: int = 0
     limit: int = 100
+
+
+class TargetRef(NamedTuple):
+    """A listed target as the store holds it: its version now, the target on demand.
+
+    ``version`` differs whenever the stored row differs, so a face may keep what it rendered
+    from one version and reuse it instead of calling ``load``.
+    """
+
+    version: Hashable
+    load: Callable[[], StoredTarget]

@@ -16,14 +16,14 @@ import hashlib
 import hmac
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 
-from callvault.domain.target_query import TargetQuery
+from callvault.domain.target_query import TargetQuery, TargetRef
 from callvault.domain.targets import ChangeKind, StoredTarget
 from callvault.errors import PermissionDenied
 from callvault.services.clock import Clock, now_ms, system_clock
@@ -146,6 +146,11 @@ class TargetService:
         exact, and counted again only when the account changed since the same filter was
         last counted."""
         return self.store.page(query, self.totals)
+
+    def list_stored(self, query: TargetQuery) -> tuple[Sequence[TargetRef], int]:
+        """``list`` with each target's version read and its decoding deferred, for a face
+        that keeps rendered items (``TargetRef.version`` tells when one is stale)."""
+        return self.store.page_stored(query, self.totals)
 
     def get(
         self, account_id: int, target_id: str, extension_id: int | None = None

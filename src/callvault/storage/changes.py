@@ -26,7 +26,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, case, func, select, update
+from sqlalchemy import Connection, Select, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from callvault.storage.schema import call_log_sync_state, call_targets, calls
@@ -145,11 +145,16 @@ def reset_call_log(conn: Connection, account_id: int) -> None:
     )
 
 
+# Built once: lists read the state on every request (PortSIP totals), and constructing the
+# statement cost more than running it.
+_READ_STATE = select(_state.c.change_seq, _state.c.log_epoch).where(
+    _state.c.account_id == bindparam("account_id")
+)
+
+
 def change_state(conn: Connection, account_id: int) -> ChangeState:
     """The account's newest committed change number and reset count ((0, 0) before any write)."""
-    row = conn.execute(
-        select(_state.c.change_seq, _state.c.log_epoch).where(_state.c.account_id == account_id)
-    ).first()
+    row = conn.execute(_READ_STATE, {"account_id": account_id}).first()
     return ChangeState(int(row[0]), int(row[1])) if row else ChangeState(0, 0)
 
 

@@ -9,16 +9,19 @@ that is exact is explained at ``TargetStore._total``.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache, partial
 from typing import Any, Protocol
 
 from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
+    Select,
     and_,
+    bindparam,
     false,
     func,
     not_,
@@ -40,6 +43,7 @@ from callvault.domain.target_query import (
     SortKey,
     TargetField,
     TargetQuery,
+    TargetRef,
     TextMatch,
     Value,
 )
@@ -211,6 +215,11 @@ _READ = (
     _t.created_seq,
     _t.change_seq,
 )
+# Where a row of ``_READ`` holds its version: key, change number, modification time.
+_VERSION_AT = tuple(
+    next(i for i, col in enumerate(_READ) if col.key == name)
+    for name in ("pk", "change_seq", "modified_ms")
+)
 _DIRECTIONS = {d.value: d for d in TargetDirection}
 _END_REASONS: dict[str, EndReason | None] = {"": None, **{e.value: e for e in EndReason}}
 _REROUTINGS: dict[str, Rerouting | None] = {"": None, **{r.value: r for r in Rerouting}}
@@ -334,18 +343,52 @@ def _value_types(p: Predicate | None) -> tuple[str, ...]:
     return ()
 
 
+@lru_cache(maxsize=512)
+def _statements(
+    account_id: int,
+    extension_id: int | None,
+    where: Predicate | None,
+    value_types: tuple[str, ...],
+    search: tuple[tuple[str, ...], ...],
+    order: tuple[SortKey, ...],
+    dialect: str,
+) -> tuple[tuple[ColumnElement[bool], ...], Select[Any]]:
+    """The conditions and the page SELECT (window bound at execution) of a query, built once
+    per account, view, filter and order: a client paging through a filter, or polling it,
+    repeats them, and building the expressions cost about a sixth of a page. ``value_types``
+    tells apart filters that compare equal in Python (``1 == 1.0 == True``)."""
+    cond = _scope(account_id, extension_id)
+    if where is not None:
+        cond.append(compile_predicate(where, dialect))
+    if search:
+        cond.append(_search(search, dialect))
+    page = (
+        select(*_READ)
+        .where(*cond)
+        .order_by(*_order(order))
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return tuple(cond), page
+
+
+def _query_statements(
+    query: TargetQuery, dialect: str
+) -> tuple[tuple[ColumnElement[bool], ...], Select[Any]]:
+    return _statements(
+        query.account_id,
+        query.extension_id,
+        query.where,
+        _value_types(query.where),
+        query.search,
+        query.order,
+        dialect,
+    )
+
+
 class TargetStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-
-    def _conditions(self, query: TargetQuery) -> list[ColumnElement[bool]]:
-        dialect = self.db.engine.dialect.name
-        cond = _scope(query.account_id, query.extension_id)
-        if query.where is not None:
-            cond.append(compile_predicate(query.where, dialect))
-        if query.search:
-            cond.append(_search(query.search, dialect))
-        return cond
 
     def page(
         self, query: TargetQuery, totals: KeptTotals | None = None
@@ -356,28 +399,32 @@ class TargetStore:
         after a skip that did not run past the end, already says how many there are. With
         ``totals``, a total counted before is reused while the account has not changed.
         """
-        cond = self._conditions(query)
-        page = (
-            select(*_READ)
-            .where(*cond)
-            .order_by(*_order(query.order))
-            .limit(query.limit)
-            .offset(query.offset)
-        )
+        refs, total = self.page_stored(query, totals)
+        return [ref.load() for ref in refs], total
+
+    def page_stored(
+        self, query: TargetQuery, totals: KeptTotals | None = None
+    ) -> tuple[list[TargetRef], int]:
+        """``page`` with each target's decoding left to the caller (``TargetRef.load``); the
+        version is the row's key, change number and modification time (every write of a
+        target row stamps a new change number)."""
+        cond, page = _query_statements(query, self.db.engine.dialect.name)
         with self.db.read() as conn:
-            rows = conn.execute(page).all()
+            rows = conn.execute(page, {"limit": query.limit, "offset": query.offset}).all()
             if len(rows) < query.limit and (rows or query.offset == 0):
                 total = query.offset + len(rows)
             elif totals is None:
                 total = self._count(conn, cond)
             else:
                 total = self._total(conn, cond, query, totals)
-        return [_decode(r) for r in rows], total
+        pk, seq, modified = _VERSION_AT
+        refs = [TargetRef((r[pk], r[seq], r[modified]), partial(_decode, r)) for r in rows]
+        return refs, total
 
     def _total(
         self,
         conn: Connection,
-        cond: list[ColumnElement[bool]],
+        cond: Sequence[ColumnElement[bool]],
         query: TargetQuery,
         totals: KeptTotals,
     ) -> int:
@@ -421,10 +468,10 @@ class TargetStore:
     def count(self, query: TargetQuery) -> int:
         """How many targets match ``query`` (its order and window aside)."""
         with self.db.read() as conn:
-            return self._count(conn, self._conditions(query))
+            return self._count(conn, _query_statements(query, self.db.engine.dialect.name)[0])
 
     @staticmethod
-    def _count(conn: Connection, cond: list[ColumnElement[bool]]) -> int:
+    def _count(conn: Connection, cond: Sequence[ColumnElement[bool]]) -> int:
         total = select(func.count()).select_from(call_targets).where(*cond)
         return int(conn.execute(total).scalar_one())
 

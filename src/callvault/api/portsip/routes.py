@@ -5,7 +5,8 @@ list (``{count, items}``) and by id, in the three ``{id}`` shapes the spec publi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -25,7 +26,8 @@ from callvault.api.portsip.schemas import (
     USER_CDR_DETAIL,
 )
 from callvault.api.portsip.sync import router as sync_router
-from callvault.domain.target_query import TargetQuery
+from callvault.api.rendered import rendered_items
+from callvault.domain.target_query import TargetQuery, TargetRef
 from callvault.domain.targets import CallTarget
 from callvault.services.auth import Principal
 
@@ -45,8 +47,16 @@ def _list(request: Request, principal: Principal, shape: Sequence[str], *, own: 
         offset=opts.skip,
         limit=opts.top,
     )
-    items, total = targets_of(request).list(query)
-    return JSONBytes({"count": total, "items": [target_body(s.target, shape) for s in items]})
+    refs, total = targets_of(request).list_stored(query)
+    cache = rendered_items(request)
+    items = [cache.item(("portsip", shape, ref.version), _renderer(ref, shape)) for ref in refs]
+    return JSONBytes({"count": total, "items": items})
+
+
+def _renderer(ref: TargetRef, shape: Sequence[str]) -> Callable[[], dict[str, Any]]:
+    """The item of one listed target, for when it is not kept rendered (the key: its shape
+    and the row's version, which moves with every write of the row)."""
+    return lambda: target_body(ref.load().target, shape)
 
 
 def _one(request: Request, principal: Principal, target_id: str, *, own: bool) -> CallTarget:
