@@ -48,11 +48,35 @@ def _new_id() -> int:
     return 100_000_000 + secrets.randbelow(900_000_000)
 
 
+# Extensions whose account is kept in memory, per process (a few bytes each).
+_OWNERS_KEPT = 100_000
+
+
 class AccountService:
     def __init__(self, db: Database, secret_key: SigningKey, clock: Clock = system_clock) -> None:
         self.db = db
         self.secret_key = secret_key
         self.clock = clock
+        self._owners: dict[int, int] = {}
+
+    def extension_owner(self, extension_id: int) -> int | None:
+        """The account an extension belongs to, or None for an unknown extension.
+
+        Asked on every request that names another extension's log. An extension never moves
+        to another account and is never deleted, so a found owner is kept for the life of the
+        process; an unknown id is asked again each time (it may be created later).
+        """
+        owner = self._owners.get(extension_id)
+        if owner is not None:
+            return owner
+        with self.db.read() as conn:
+            ext = rows.get_extension(conn, extension_id)
+        if ext is None:
+            return None
+        if len(self._owners) >= _OWNERS_KEPT:
+            self._owners.clear()
+        self._owners[extension_id] = ext.account_id
+        return ext.account_id
 
     def create_account(
         self, name: str, main_number: str | None = None, *, account_id: int | None = None

@@ -21,7 +21,6 @@ from callvault.api.ringcentral.errors import (
 )
 from callvault.services.auth import FailureKind, OAuthFailure, Principal
 from callvault.services.container import Services
-from callvault.storage.accounts import get_extension
 
 
 @dataclass(slots=True)
@@ -106,8 +105,6 @@ def resolve_extension(services: Services, caller: Caller, extension_id: str) -> 
         raise not_found("extensionId", extension_id)
     if not p.is_admin:
         raise other_extension()
-    with services.db.read() as conn:
-        ext = get_extension(conn, int(extension_id))
-    if ext is None or ext.account_id != p.account_id:
+    if services.accounts.extension_owner(int(extension_id)) != p.account_id:
         raise not_found("extensionId", extension_id)
-    return ext.id
+    return int(extension_id)

@@ -1,0 +1,33 @@
+"""Which account an extension belongs to: found owners are kept, unknown ids asked again."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from callvault.services.container import Services
+from tests.builders import make_account
+
+
+def test_found_owners_are_kept_and_unknown_ids_asked_again(services: Services) -> None:
+    acc = make_account(services)
+    seen: list[str] = []
+
+    def watch(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(services.db.engine, "before_cursor_execute", watch)
+    try:
+        ext = acc.extensions["102"]
+        assert services.accounts.extension_owner(ext) == acc.account_id
+        asked = len(seen)
+        assert services.accounts.extension_owner(ext) == acc.account_id
+        assert len(seen) == asked, "a found owner is not asked for again"
+
+        unknown = 999_999_001
+        assert services.accounts.extension_owner(unknown) is None
+        created = services.accounts.add_extension(
+            acc.account_id, "120", "Late Joiner", extension_id=unknown
+        )
+        assert services.accounts.extension_owner(created.id) == acc.account_id
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", watch)
