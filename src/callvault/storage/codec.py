@@ -6,6 +6,7 @@ out so the narrow list row stays small. Times are epoch milliseconds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -107,8 +108,11 @@ def _party_out(p: Party) -> dict[str, str]:
     return out
 
 
+_PARTY_ATTRS = {short: attr for attr, short in _PARTY_KEYS}
+
+
 def _party_in(d: dict[str, str]) -> Party:
-    return Party(**{attr: d[short] for attr, short in _PARTY_KEYS if short in d})
+    return Party(**{_PARTY_ATTRS[k]: v for k, v in d.items() if k in _PARTY_ATTRS})
 
 
 _CDR_TIMES = ("ring_time", "answer_time", "end_time")
@@ -172,14 +176,20 @@ def _cdr_out(c: CdrFacts) -> dict[str, Any]:
     return out
 
 
+_CDR_CONVERT: dict[str, Callable[[Any], Any] | None] = {
+    **{name: from_ms for name in _CDR_TIMES},
+    **{name: None for name in _CDR_PLAIN},
+    "disconnected_by": _members(Disconnector).__getitem__,
+}
+
+
 def _cdr_in(d: dict[str, Any]) -> CdrFacts:
-    c = CdrFacts(**{k: d[k] for k in _CDR_PLAIN if k in d})
-    for name in _CDR_TIMES:
-        if name in d:
-            setattr(c, name, from_ms(d[name]))
-    if "disconnected_by" in d:
-        c.disconnected_by = Disconnector(d["disconnected_by"])
-    return c
+    kw: dict[str, Any] = {}
+    for key, value in d.items():
+        if key in _CDR_CONVERT:
+            convert = _CDR_CONVERT[key]
+            kw[key] = value if convert is None else convert(value)
+    return CdrFacts(**kw)
 
 
 def _base_out(r: CallBase) -> dict[str, Any]:
@@ -240,53 +250,57 @@ def _base_out(r: CallBase) -> dict[str, Any]:
     return out
 
 
-def _base_in(d: dict[str, Any]) -> dict[str, Any]:
-    kw: dict[str, Any] = {
-        "type": _CALLTYPE[d["t"]],
-        "direction": _DIRECTION[d["dir"]],
-        "action": _ACTION[d["act"]],
-        "start_time": from_ms(d["st"]),
-        "duration_ms": d["ms"],
-    }
-    if "res" in d:
-        kw["result"] = _RESULT[d["res"]]
-    if "rsn" in d:
-        kw["reason"] = _REASON[d["rsn"]]
-    for short, attr in (
-        ("rd", "reason_description"),
-        ("ext", "extension_id"),
-        ("tsid", "telephony_session_id"),
-        ("sip", "sip_uuid_info"),
-        ("xtgt", "transfer_target_session_id"),
-        ("xee", "transferee_session_id"),
-        ("pid", "party_id"),
-        ("fin", "finished"),
-        ("srec", "short_recording"),
-        ("mc", "metadata_categories"),
-    ):
-        if short in d:
-            kw[attr] = d[short]
-    if "tr" in d:
-        kw["transport"] = _TRANSPORT[d["tr"]]
-    if "dt" in d:
-        kw["delegation_type"] = _DELEGATIONTYPE[d["dt"]]
-    if "it" in d:
-        kw["internal_type"] = _INTERNALTYPE[d["it"]]
-    if "from" in d:
-        kw["from_party"] = _party_in(d["from"])
-    if "to" in d:
-        kw["to_party"] = _party_in(d["to"])
-    if "msg" in d:
-        kw["message"] = Message(*d["msg"])
-    if "dlg" in d:
-        kw["delegate"] = Delegate(*d["dlg"])
-    if "rec" in d:
-        rid, rtype, curi, *held = d["rec"]
-        kw["recording"] = Recording(rid, _RECORDINGTYPE[rtype], curi, bool(held))
-    if "bill" in d:
-        kw["billing"] = Billing(*d["bill"])
-    if "cdr" in d:
-        kw["cdr"] = _cdr_in(d["cdr"])
+def _recording_in(v: list[Any]) -> Recording:
+    rid, rtype, curi, *held = v
+    return Recording(rid, _RECORDINGTYPE[rtype], curi, bool(held))
+
+
+# Stored key → (attribute, how to turn the stored value back), for records and legs alike
+# (only records have ``id``/``sid``, only legs ``lt``/``m``). Decoding walks the keys a blob
+# has, typically a dozen of the thirty: listing a Detailed page decodes a few hundred of them.
+_FIELDS: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
+    "t": ("type", _CALLTYPE.__getitem__),
+    "dir": ("direction", _DIRECTION.__getitem__),
+    "act": ("action", _ACTION.__getitem__),
+    "st": ("start_time", from_ms),
+    "ms": ("duration_ms", None),
+    "res": ("result", _RESULT.__getitem__),
+    "rsn": ("reason", _REASON.__getitem__),
+    "rd": ("reason_description", None),
+    "ext": ("extension_id", None),
+    "tsid": ("telephony_session_id", None),
+    "sip": ("sip_uuid_info", None),
+    "xtgt": ("transfer_target_session_id", None),
+    "xee": ("transferee_session_id", None),
+    "pid": ("party_id", None),
+    "tr": ("transport", _TRANSPORT.__getitem__),
+    "dt": ("delegation_type", _DELEGATIONTYPE.__getitem__),
+    "it": ("internal_type", _INTERNALTYPE.__getitem__),
+    "fin": ("finished", None),
+    "from": ("from_party", _party_in),
+    "to": ("to_party", _party_in),
+    "msg": ("message", lambda v: Message(*v)),
+    "dlg": ("delegate", lambda v: Delegate(*v)),
+    "rec": ("recording", _recording_in),
+    "srec": ("short_recording", None),
+    "bill": ("billing", lambda v: Billing(*v)),
+    "mc": ("metadata_categories", None),
+    "cdr": ("cdr", _cdr_in),
+    "id": ("id", None),
+    "sid": ("session_id", None),
+    "lt": ("leg_type", _LEGTYPE.__getitem__),
+    "m": ("master", None),
+}
+
+
+def _fields_in(d: dict[str, Any]) -> dict[str, Any]:
+    """A stored record or leg as the keyword arguments of its dataclass."""
+    kw: dict[str, Any] = {}
+    for key, value in d.items():
+        entry = _FIELDS.get(key)
+        if entry is not None:
+            attr, convert = entry
+            kw[attr] = value if convert is None else convert(value)
     return kw
 
 
@@ -316,17 +330,11 @@ def decode_record(
     deleted: bool,
     modified_ms: int,
 ) -> CallRecord:
-    d = orjson.loads(summary)
     record = CallRecord(
-        id=d["id"],
-        session_id=d["sid"],
         deleted=deleted,
         last_modified_time=from_ms(modified_ms),
-        **_base_in(d),
+        **_fields_in(orjson.loads(summary)),
     )
     if legs is not None:
-        record.legs = [
-            Leg(leg_type=_LEGTYPE[ld["lt"]], master=ld.get("m", False), **_base_in(ld))
-            for ld in orjson.loads(legs)
-        ]
+        record.legs = [Leg(**_fields_in(ld)) for ld in orjson.loads(legs)]
     return record
