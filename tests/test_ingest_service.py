@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, select
 
 from callvault.domain.enums import Direction, RecordingType
 from callvault.domain.query import CallQuery
 from callvault.importers.ringcentral_json import parse_record
 from callvault.services.container import Services
+from callvault.storage.changes import reserve_change
+from callvault.storage.schema import calls
 from tests.builders import make_account, rc_record
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -143,3 +151,81 @@ def test_copies_in_one_batch_count_as_if_sent_one_by_one(services: Services) -> 
     assert (report.created, report.unchanged, report.updated) == (1, 1, 1)
     stored = services.calls.get_many(acc.account_id, ["C1"])["C1"]
     assert stored.result is not None and stored.result.value == "Missed"
+
+
+# -- change numbers: taken first when free, else stamped last -----------------------------------
+
+
+class _Statements:
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        self.seen.append(" ".join(statement.lower().split()))
+
+    def stamps(self) -> int:
+        """Statements that rewrite placeholders with the change number."""
+        return sum(
+            1
+            for s in self.seen
+            if s.startswith(("with n as (update", "update calls set change_seq"))
+        )
+
+
+def _numbers(services: Services, account_id: int) -> set[int]:
+    with services.db.read() as conn:
+        rows = conn.execute(select(calls.c.change_seq).where(calls.c.account_id == account_id))
+        return {r[0] for r in rows}
+
+
+def test_a_lone_writer_stamps_rows_as_it_writes_them(services: Services) -> None:
+    acc = make_account(services)
+    services.ingest.ingest(acc.account_id, [parse_record(rc_record("N1"))])  # state row exists
+    watch = _Statements()
+    event.listen(services.db.engine, "before_cursor_execute", watch)
+    try:
+        report = services.ingest.ingest(acc.account_id, [parse_record(rc_record("N2"))])
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", watch)
+    assert report.created == 1
+    assert watch.stamps() == 0
+    assert (
+        len(_numbers(services, acc.account_id)) == 2 and min(_numbers(services, acc.account_id)) > 0
+    )
+
+
+@pytest.mark.skipif(
+    not os.environ.get("CALLVAULT_TEST_DATABASE_URL", "").startswith("postgres"),
+    reason="SQLite runs one writer at a time: the account is never found locked",
+)
+def test_a_writer_that_finds_the_account_locked_stamps_last(services: Services) -> None:
+    acc = make_account(services)
+    services.ingest.ingest(acc.account_id, [parse_record(rc_record("L1"))])
+    watch = _Statements()
+    event.listen(services.db.engine, "before_cursor_execute", watch)
+    try:
+        with services.db.engine.connect() as other:
+            held = other.begin()
+            taken = reserve_change(other, acc.account_id)  # another writer holds the number
+            done: list[object] = []
+            writer = threading.Thread(
+                target=lambda: done.append(
+                    services.ingest.ingest(acc.account_id, [parse_record(rc_record("L2"))])
+                )
+            )
+            writer.start()
+            deadline = time.monotonic() + 10
+            while watch.stamps() == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            # Rows written under a placeholder; the stamp now waits for the other writer.
+            assert watch.stamps() == 1
+            time.sleep(0.2)
+            assert writer.is_alive() and not done
+            held.commit()
+        writer.join(10)
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", watch)
+    assert done and not writer.is_alive()
+    # Committed after the other writer, so numbered after it; no placeholder is left.
+    assert max(_numbers(services, acc.account_id)) == taken + 1
+    assert min(_numbers(services, acc.account_id)) > 0

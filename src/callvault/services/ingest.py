@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select
 from callvault.domain.calls import CallRecord
 from callvault.services.clock import Clock, now_ms, system_clock
 from callvault.storage.calls import CallStore, EncodedCall, encode_call
-from callvault.storage.changes import pending_change, stamp_pending
+from callvault.storage.changes import pending_change, reserve_change_if_free, stamp_pending
 from callvault.storage.engine import Database
 from callvault.storage.schema import extensions
 
@@ -80,13 +80,11 @@ class IngestService:
             copies.setdefault(record.id, []).append(encode_call(account_id, record))
         if not copies and within is None:
             return report
-        # Rows are written under a placeholder; the change number is taken last (below).
-        pending = pending_change()
-        written = False
         with self.db.write() as conn:
             modified = now_ms(self.clock)
             existing = CallStore.existing(conn, account_id, list(copies))
             fresh: list[EncodedCall] = []
+            changed: list[tuple[int, EncodedCall]] = []
             for rid, versions in copies.items():
                 found = existing.get(rid)
                 # Count a record repeated in one batch as if its copies came one by one; only
@@ -104,15 +102,20 @@ class IngestService:
                 if found is None:
                     fresh.append(last)
                 elif found[1] != last.content_hash:
-                    CallStore.replace(conn, found[0], last, modified, pending)
-                    written = True
-            CallStore.insert(conn, fresh, modified, pending)
+                    changed.append((found[0], last))
+            writes = bool(fresh or changed)
+            # The rows carry the account's next change number: taken now if no other writer
+            # holds it, else written under a placeholder and stamped last, so that this
+            # transaction holds the account's lock only briefly (storage/changes.py).
+            number = reserve_change_if_free(conn, account_id) if writes else None
+            row_seq = pending_change() if number is None else number
+            for pk, enc in changed:
+                CallStore.replace(conn, pk, enc, modified, row_seq)
+            CallStore.insert(conn, fresh, modified, row_seq)
             if within is not None:
                 within(conn)
-            if written or fresh:
-                # Last before commit: from here to commit the account's other writers wait for
-                # their number (storage/changes.py), so keep this step short.
-                stamp_pending(conn, account_id, pending)
+            if writes and number is None:
+                stamp_pending(conn, account_id, row_seq)
         return report
 
     def _extension_ids(self, account_id: int) -> set[int]:

@@ -7,11 +7,17 @@ account's writers commit in the order of their numbers: a reader that sees numbe
 knows every smaller number is committed (or rolled back) too. ``services/sync.py`` explains
 why sync relies on this rather than on ``modified_ms``.
 
-The lock is held from taking the number to commit, so a writer takes it as its last step: it
-writes its rows under a placeholder from ``pending_change``, then ``stamp_pending`` takes the
-number and writes it over the placeholder, on PostgreSQL in one statement. Held for a whole
-ingest transaction instead, the lock cost an account's concurrent writers about 40% of their
-throughput on PostgreSQL (bench/isync_soak.py).
+The lock is held from taking the number to commit. A writer that finds it free takes the
+number before writing and stamps its rows as it writes them (``reserve_change_if_free``). A
+writer that finds it held by another writer of the account does not wait there: it writes its
+rows under a placeholder from ``pending_change``, and as its last step ``stamp_pending`` takes
+the number and writes it over the placeholder (on PostgreSQL in one statement), so it holds
+the lock only for that step. Stamping rewrites every row written (on PostgreSQL a new version
+of each row and of its index entries: a quarter of a lone writer's ingest time, measured with
+bench/ingest.py), which a lone writer has no reason to pay; holding the lock for a whole
+ingest transaction while others wait cost an account's concurrent writers about 40% of their
+throughput (bench/isync_soak.py), which the placeholder path avoids. On SQLite one writer runs
+at a time anyway, so the lock is always free.
 
 The PortSIP face keeps list totals in memory until the account's ``ChangeState`` moves
 (``TargetStore._total`` in storage/target_reads.py). So every transaction that changes an
@@ -65,6 +71,21 @@ def reserve_change(conn: Connection, account_id: int) -> int:
         _ensure_state(conn, account_id)
         got = conn.execute(bump).scalar_one()
     return int(got)
+
+
+def reserve_change_if_free(conn: Connection, account_id: int) -> int | None:
+    """Take the account's next change number if no other transaction holds the account's
+    lock (write transaction only); None when one does, or when the account has no state row
+    yet: then write under ``pending_change`` and ``stamp_pending`` last."""
+    if conn.dialect.name == "postgresql":
+        free = conn.execute(
+            select(_state.c.account_id)
+            .where(_state.c.account_id == account_id)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if free is None:
+            return None
+    return reserve_change(conn, account_id)
 
 
 def stamp_pending(conn: Connection, account_id: int, pending: int) -> int:
