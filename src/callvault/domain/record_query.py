@@ -71,7 +71,3 @@ class RecordQuery:
     order: list[Order] = field(default_factory=list)
     limit: int = 10
     offset: int = 0
-
-
-# One returned record: its fields, and each selected relation as a nested row (or None).
-Row = dict[str, object]

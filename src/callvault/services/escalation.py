@@ -382,7 +382,7 @@ class EscalationService:
             events = _Events(conn, log)
             if log.status in FINAL_LOG_STATUSES:
                 if call_duration is not None and call_duration != log.duration_s:
-                    self._settle_costs(conn, log, call_duration)
+                    self._settle_costs(conn, log, call_duration, at_ms)
             else:
                 open_items = [i for i in store.items_of(conn, log_id) if i.ended_ms is None]
                 if open_items:
@@ -570,11 +570,11 @@ class EscalationService:
             values["answered_by_extension_id"] = answered_by
         store.update_log(conn, log.id, values)
         duration = call_duration if call_duration is not None else (at_ms - log.started_ms) // 1000
-        self._settle_costs(conn, log, duration)
+        self._settle_costs(conn, log, duration, at_ms)
         events.caller(PartyStatus.DISCONNECTED, at_ms)
         return HangupInstruction(log.id, step.say)
 
-    def _settle_costs(self, conn: Connection, log: CallLogRow, duration: int) -> None:
+    def _settle_costs(self, conn: Connection, log: CallLogRow, duration: int, at_ms: int) -> None:
         outgoing = sum(i.cost_cents for i in store.items_of(conn, log.id))
         incoming = billed_cents(duration, self.rates.inbound_cents_per_minute)
         store.update_log(
@@ -585,6 +585,8 @@ class EscalationService:
                 "incoming_cost_cents": incoming,
                 "outgoing_cost_cents": outgoing,
                 "cost_cents": incoming + outgoing,
+                # A late status callback settles a finished log again: an update like any other.
+                "updated_ms": at_ms,
             },
         )
 

@@ -294,7 +294,7 @@ class PolicyService:
             if order is None:
                 order = count + 1
             else:
-                rows.shift_rules(conn, policy_id, order, None, +1)
+                rows.shift_rules(conn, policy_id, order, None, +1, now_ms=stamp)
             clean.setdefault("escalate_after_seconds", DEFAULT_ESCALATE_AFTER)
             rows.insert_rule(
                 conn,
@@ -320,6 +320,7 @@ class PolicyService:
         clean = self._rule_values(changes)
         if clean.get("extension_id") is not None and clean.get("group_id") is not None:
             raise InvalidInput(BOTH_TARGETS, field="userId")
+        stamp = now_ms(self.clock)
         with self.db.write() as conn:
             self._policy_in(conn, account_id, policy_id)
             rule = self._rule_in(conn, policy_id, rule_id)
@@ -335,11 +336,15 @@ class PolicyService:
             order = clean.pop("order", None)
             if order is not None and order != rule.order:
                 if order < rule.order:
-                    rows.shift_rules(conn, policy_id, order, rule.order - 1, +1, rule_id)
+                    rows.shift_rules(
+                        conn, policy_id, order, rule.order - 1, +1, rule_id, now_ms=stamp
+                    )
                 else:
-                    rows.shift_rules(conn, policy_id, rule.order + 1, order, -1, rule_id)
+                    rows.shift_rules(
+                        conn, policy_id, rule.order + 1, order, -1, rule_id, now_ms=stamp
+                    )
                 clean["rule_order"] = order
-            rows.update_rule(conn, rule_id, dict(clean, updated_ms=now_ms(self.clock)))
+            rows.update_rule(conn, rule_id, dict(clean, updated_ms=stamp))
             return self._rule_in(conn, policy_id, rule_id)
 
     def delete_rule(self, account_id: int, policy_id: str, rule_id: str) -> None:
@@ -347,7 +352,7 @@ class PolicyService:
             self._policy_in(conn, account_id, policy_id)
             rule = self._rule_in(conn, policy_id, rule_id)
             rows.delete_rule(conn, rule_id)
-            rows.shift_rules(conn, policy_id, rule.order + 1, None, -1)
+            rows.shift_rules(conn, policy_id, rule.order + 1, None, -1, now_ms=now_ms(self.clock))
 
     def _rule_in(self, conn: Connection, policy_id: str, rule_id: str) -> RuleRow:
         found = rows.get_rule(conn, policy_id, rule_id)

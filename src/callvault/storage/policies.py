@@ -231,16 +231,26 @@ def count_rules(conn: Connection, policy_id: str) -> int:
 
 
 def shift_rules(
-    conn: Connection, policy_id: str, lo: int, hi: int | None, by: int, exclude: str | None = None
+    conn: Connection,
+    policy_id: str,
+    lo: int,
+    hi: int | None,
+    by: int,
+    exclude: str | None = None,
+    *,
+    now_ms: int,
 ) -> None:
-    """Move the orders of the policy's rules with ``lo <= order`` (``<= hi``) by ``by``."""
+    """Move the orders of the policy's rules with ``lo <= order`` (``<= hi``) by ``by``; a
+    moved rule is updated (``updated_ms``) like any other change of it."""
     cond = [_R.policy_id == policy_id, _R.rule_order >= lo]
     if hi is not None:
         cond.append(_R.rule_order <= hi)
     if exclude:
         cond.append(_R.id != exclude)
     conn.execute(
-        update(incoming_call_policy_rules).where(*cond).values(rule_order=_R.rule_order + by)
+        update(incoming_call_policy_rules)
+        .where(*cond)
+        .values(rule_order=_R.rule_order + by, updated_ms=now_ms)
     )
 
 

@@ -3,12 +3,15 @@ dial attempts, policies and escalation rules, with their related records one lev
 
 Every filter, order and page is done by the database: a list is one SELECT of the asked columns
 (related records LEFT JOINed) plus one COUNT, and list-valued fields are read for the page only.
+Records come back as tuples of values in the order the query names its fields, for the face to
+map without a lookup per value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -17,9 +20,11 @@ from sqlalchemy import (
     Column,
     Connection,
     Integer,
+    Select,
     String,
     Table,
     and_,
+    bindparam,
     cast,
     exists,
     false,
@@ -33,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
-from callvault.domain.record_query import AnyOf, Condition, Filter, Op, RecordQuery, Row
+from callvault.domain.record_query import AnyOf, Condition, Filter, Op, RecordQuery
 from callvault.storage.incoming_calls import HOUR_MS
 from callvault.storage.schema import (
     accounts,
@@ -90,8 +95,9 @@ class EntitySpec:
             found = self._aliases[relation] = target.table.alias(f"rel_{relation}")
         return found
 
-    def scope(self, source: FromClause, account_id: int) -> Expr:
-        return self.fields[self.account or "id"].sql(source) == account_id
+    def scope(self, source: FromClause) -> Expr:
+        """Rows of the account bound as ``account_id``."""
+        return self.fields[self.account or "id"].sql(source) == bindparam("account_id")
 
 
 def _col(table: Table, name: str) -> FieldSpec:
@@ -259,7 +265,39 @@ def _field(spec: EntitySpec, name: str) -> FieldSpec:
         raise QueryProblem(f"unknown field {name}") from None
 
 
-# -- filters ----------------------------------------------------------------------------------
+# -- statements by shape ----------------------------------------------------------------------
+#
+# A query's shape is everything that decides its SQL (entity, fields, relations, which filters
+# with which operators, order); its values are bound by name. Statements are built once per
+# shape and reused: building a page's SELECT with its joins and filters anew cost about as much
+# as running it on a 100-row page.
+
+Shape = tuple[Any, ...]
+# One record read: the values of the query's fields in order, then of each relation's fields.
+Values = tuple[object, ...]
+_LIKE = {
+    Op.CONTAINS: "contains",
+    Op.STARTS_WITH: "starts",
+    Op.ENDS_WITH: "ends",
+    Op.NOT_CONTAINS: "contains",
+}
+
+
+class _Binder:
+    """Names a query's values by position (``v0``, ``v1`` …), so the same filters with other
+    values have the same shape."""
+
+    __slots__ = ("n", "params")
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.params = params
+        self.n = 0
+
+    def __call__(self, value: object) -> str:
+        name = f"v{self.n}"
+        self.n += 1
+        self.params[name] = value
+        return name
 
 
 def _like_pattern(value: object, where: str) -> str:
@@ -268,100 +306,124 @@ def _like_pattern(value: object, where: str) -> str:
     return {"contains": f"%{text}%", "starts": f"{text}%", "ends": f"%{text}"}[where]
 
 
+def _arg(op: Op, values: Sequence[object], bind: _Binder) -> Any:
+    """The names of the values ``op`` compares with (None: it needs none)."""
+    first = values[0] if values else None
+    if op in (Op.EQ, Op.NE):
+        return None if first is None else bind(first)  # null: IS (NOT) NULL
+    if op in (Op.IS_NULL, Op.NOT_NULL):
+        return None
+    if op is Op.BETWEEN:
+        return (bind(values[0]), bind(values[1]))
+    if op is Op.EQ_OR_NULL:
+        return bind([v for v in values if v is not None])
+    if op in (Op.IN, Op.NOT_IN):
+        return bind(list(values)) if values else None  # empty: nothing / everything
+    if op in _LIKE:
+        return bind(_like_pattern(first, _LIKE[op]))
+    return bind(first)
+
+
+def _filter_shape(item: Filter, bind: _Binder) -> Shape:
+    if isinstance(item, AnyOf):
+        return ("any", tuple(_filter_shape(c, bind) for c in item.conditions))
+    return ("cond", item.relation, item.field, item.op, _arg(item.op, item.values, bind))
+
+
+def _where_shape(query: RecordQuery, params: dict[str, Any]) -> Shape:
+    """``query.where`` as a shape; its values go into ``params``."""
+    params["account_id"] = query.account_id
+    bind = _Binder(params)
+    return tuple(_filter_shape(item, bind) for item in query.where)
+
+
+# -- filters ----------------------------------------------------------------------------------
+
+
 def _as_text(spec: FieldSpec, expr: Expr) -> Expr:
     return expr if spec.text else cast(expr, String)
 
 
-def _compare(spec: FieldSpec, expr: Expr, op: Op, values: Sequence[object]) -> Expr:
-    first = values[0] if values else None
+def _compare(spec: FieldSpec, expr: Expr, op: Op, arg: Any) -> Expr:
     match op:
         case Op.EQ:
-            return expr.is_(None) if first is None else expr == first
+            return expr.is_(None) if arg is None else expr == bindparam(arg)
         case Op.NE:
-            return expr.is_not(None) if first is None else expr != first
+            return expr.is_not(None) if arg is None else expr != bindparam(arg)
         case Op.GT:
-            return expr > first
+            return expr > bindparam(arg)
         case Op.GE:
-            return expr >= first
+            return expr >= bindparam(arg)
         case Op.LT:
-            return expr < first
+            return expr < bindparam(arg)
         case Op.LE:
-            return expr <= first
+            return expr <= bindparam(arg)
         case Op.EQ_OR_NULL:
-            return or_(expr.in_([v for v in values if v is not None]), expr.is_(None))
+            return or_(expr.in_(bindparam(arg, expanding=True)), expr.is_(None))
         case Op.GT_OR_NULL:
-            return or_(expr > first, expr.is_(None))
+            return or_(expr > bindparam(arg), expr.is_(None))
         case Op.LT_OR_NULL:
-            return or_(expr < first, expr.is_(None))
+            return or_(expr < bindparam(arg), expr.is_(None))
         case Op.BETWEEN:
-            return and_(expr >= values[0], expr <= values[1])
+            return and_(expr >= bindparam(arg[0]), expr <= bindparam(arg[1]))
         case Op.IS_NULL:
             return expr.is_(None)
         case Op.NOT_NULL:
             return expr.is_not(None)
-        case Op.CONTAINS:
-            return _as_text(spec, expr).ilike(_like_pattern(first, "contains"), escape="\\")
-        case Op.STARTS_WITH:
-            return _as_text(spec, expr).ilike(_like_pattern(first, "starts"), escape="\\")
-        case Op.ENDS_WITH:
-            return _as_text(spec, expr).ilike(_like_pattern(first, "ends"), escape="\\")
+        case Op.CONTAINS | Op.STARTS_WITH | Op.ENDS_WITH:
+            return _as_text(spec, expr).ilike(bindparam(arg), escape="\\")
         case Op.NOT_CONTAINS:
             text = _as_text(spec, expr)
-            return or_(
-                not_(text.ilike(_like_pattern(first, "contains"), escape="\\")), expr.is_(None)
-            )
+            return or_(not_(text.ilike(bindparam(arg), escape="\\")), expr.is_(None))
         case Op.IN:
-            return expr.in_(list(values)) if values else false()
+            return expr.in_(bindparam(arg, expanding=True)) if arg else false()
         case Op.NOT_IN:
-            return expr.not_in(list(values)) if values else true()
+            return expr.not_in(bindparam(arg, expanding=True)) if arg else true()
     raise QueryProblem(f"unknown operator {op}")
 
 
-def _many_condition(spec: EntitySpec, source: FromClause, cond: Condition) -> Expr:
-    many = spec.many[cond.field]
+def _many_condition(spec: EntitySpec, source: FromClause, name: str, op: Op, arg: Any) -> Expr:
+    many = spec.many[name]
     value = many.table.c[many.value]
     value_spec = FieldSpec(lambda _t: value, True, True)
-    if cond.op is Op.IS_NULL:
-        return not_(exists().where(many.table.c[many.fk] == source.c.id))
-    if cond.op is Op.NOT_NULL:
-        return exists().where(many.table.c[many.fk] == source.c.id)
-    match = _compare(value_spec, value, cond.op, cond.values)
-    return exists().where(many.table.c[many.fk] == source.c.id, match)
+    owned = many.table.c[many.fk] == source.c.id
+    if op is Op.IS_NULL:
+        return not_(exists().where(owned))
+    if op is Op.NOT_NULL:
+        return exists().where(owned)
+    return exists().where(owned, _compare(value_spec, value, op, arg))
 
 
-def _condition(spec: EntitySpec, source: FromClause, cond: Condition, account_id: int) -> Expr:
-    if cond.relation is not None:
-        rel = spec.relations.get(cond.relation)
+def _condition(spec: EntitySpec, source: FromClause, shape: Shape) -> Expr:
+    _, relation, name, op, arg = shape
+    if relation is not None:
+        rel = spec.relations.get(relation)
         if rel is None:
-            raise QueryProblem(f"unknown relation {cond.relation}")
+            raise QueryProblem(f"unknown relation {relation}")
         target = _spec(rel.target)
         inner_source = target.table.alias()
-        inner_cond = Condition(cond.field, cond.op, cond.values)
         inner = select(_field(target, "id").sql(inner_source)).where(
-            target.scope(inner_source, account_id),
-            _condition(target, inner_source, inner_cond, account_id),
+            target.scope(inner_source),
+            _condition(target, inner_source, ("cond", None, name, op, arg)),
         )
         return _field(spec, rel.local).sql(source).in_(inner)
-    if cond.field in spec.many:
-        return _many_condition(spec, source, cond)
-    fspec = _field(spec, cond.field)
-    return _compare(fspec, fspec.sql(source), cond.op, cond.values)
+    if name in spec.many:
+        return _many_condition(spec, source, name, op, arg)
+    fspec = _field(spec, name)
+    return _compare(fspec, fspec.sql(source), op, arg)
 
 
-def _where(spec: EntitySpec, source: FromClause, query: RecordQuery) -> Expr:
-    parts = [spec.scope(source, query.account_id)]
-    for item in query.where:
-        parts.append(_filter(spec, source, item, query.account_id))
-    return and_(*parts)
+def _filter(spec: EntitySpec, source: FromClause, shape: Shape) -> Expr:
+    if shape[0] == "any":
+        return or_(*(_condition(spec, source, c) for c in shape[1]))
+    return _condition(spec, source, shape)
 
 
-def _filter(spec: EntitySpec, source: FromClause, item: Filter, account_id: int) -> Expr:
-    if isinstance(item, AnyOf):
-        return or_(*(_condition(spec, source, c, account_id) for c in item.conditions))
-    return _condition(spec, source, item, account_id)
+def _where(spec: EntitySpec, source: FromClause, where: Shape) -> Expr:
+    return and_(spec.scope(source), *(_filter(spec, source, item) for item in where))
 
 
-# -- reading ----------------------------------------------------------------------------------
+# -- counting ---------------------------------------------------------------------------------
 
 
 def count(conn: Connection, query: RecordQuery) -> int:
@@ -369,10 +431,15 @@ def count(conn: Connection, query: RecordQuery) -> int:
     window = _started_window(query)
     if window is not None:
         return _count_window(conn, query.account_id, *window)
-    spec = _spec(query.entity)
-    source = spec.table
-    stmt = select(func.count()).select_from(source).where(_where(spec, source, query))
-    return int(conn.execute(stmt).scalar_one())
+    params: dict[str, Any] = {}
+    where = _where_shape(query, params)
+    return int(conn.execute(_count_statement(query.entity, where), params).scalar_one())
+
+
+@lru_cache(maxsize=256)
+def _count_statement(entity: str, where: Shape) -> Select[Any]:
+    spec = _spec(entity)
+    return select(func.count()).select_from(spec.table).where(_where(spec, spec.table, where))
 
 
 _FAR = 2**62
@@ -411,41 +478,128 @@ def _started_window(query: RecordQuery) -> tuple[int, int] | None:
 
 def _count_window(conn: Connection, account_id: int, lo: int, hi: int) -> int:
     """Logs started in ``[lo, hi]``: whole hours from ``incoming_call_log_hours`` plus the
-    rows of the partial hours at both ends."""
+    rows of the partial hours at both ends, in one statement."""
     if lo > hi:
         return 0
-    logs = incoming_call_logs.c
-
-    def rows_between(a: int, b: int) -> int:
-        if a > b:
-            return 0
-        stmt = select(func.count()).where(
-            logs.account_id == account_id, logs.started_ms >= a, logs.started_ms <= b
-        )
-        return int(conn.execute(stmt).scalar_one())
-
     first = -(-lo // HOUR_MS)  # the first hour starting at or after lo
     last = (hi + 1) // HOUR_MS - 1  # the last hour ending at or before hi
-    if first > last:
-        return rows_between(lo, hi)
-    hours = incoming_call_log_hours.c
-    whole = select(func.coalesce(func.sum(hours.logs), 0)).where(
-        hours.account_id == account_id, hours.hour >= first, hours.hour <= last
+    if first > last:  # no whole hour: count the rows of the window, nothing else
+        head, tail, first, last = (lo, hi), (1, 0), 1, 0
+    else:
+        head, tail = (lo, first * HOUR_MS - 1), ((last + 1) * HOUR_MS, hi)
+    params = {
+        "account_id": account_id,
+        "first": first,
+        "last": last,
+        "head_lo": head[0],
+        "head_hi": head[1],
+        "tail_lo": tail[0],
+        "tail_hi": tail[1],
+    }
+    return int(conn.execute(_window_statement(), params).scalar_one())
+
+
+@lru_cache(maxsize=1)
+def _window_statement() -> Select[Any]:
+    logs, hours = incoming_call_logs.c, incoming_call_log_hours.c
+    account: Any = bindparam("account_id")
+
+    def rows_between(lo: str, hi: str) -> Any:
+        return (
+            select(func.count())
+            .select_from(incoming_call_logs)
+            .where(
+                logs.account_id == account,
+                logs.started_ms >= bindparam(lo),
+                logs.started_ms <= bindparam(hi),
+            )
+            .scalar_subquery()
+        )
+
+    whole = (
+        select(func.coalesce(func.sum(hours.logs), 0))
+        .where(
+            hours.account_id == account,
+            hours.hour >= bindparam("first"),
+            hours.hour <= bindparam("last"),
+        )
+        .scalar_subquery()
     )
-    total = int(conn.execute(whole).scalar_one())
-    return total + rows_between(lo, first * HOUR_MS - 1) + rows_between((last + 1) * HOUR_MS, hi)
+    return select(whole + rows_between("head_lo", "head_hi") + rows_between("tail_lo", "tail_hi"))
 
 
-def fetch(conn: Connection, query: RecordQuery) -> list[Row]:
-    """One page of matching records with the asked fields and related records."""
-    spec = _spec(query.entity)
+# -- reading ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True, frozen=True)
+class _Many:
+    """A list-valued field of a page: read after the page's rows, for their keys only."""
+
+    position: int  # its place in the returned values
+    owner: int  # the selected column holding the owning record's key
+    spec: ManySpec
+
+
+@dataclass(slots=True, frozen=True)
+class _Page:
+    statement: Select[Any]
+    picks: tuple[int, ...] | None  # selected column of each returned value; None: in order
+    many: tuple[_Many, ...]
+
+
+def fetch(conn: Connection, query: RecordQuery) -> list[Values]:
+    """One page of matching records. Each is a tuple of the values of ``query.fields`` in
+    order, then of each relation's fields in order (all None when there is no related record:
+    name its ``id`` to tell); list-valued fields are tuples."""
+    params: dict[str, Any] = {"limit": query.limit, "offset": query.offset}
+    where = _where_shape(query, params)
+    relations = tuple((name, tuple(names)) for name, names in query.relations.items())
+    order = tuple((o.field, o.descending) for o in query.order)
+    page = _page(query.entity, tuple(query.fields), relations, where, order)
+    rows = conn.execute(page.statement, params).all()
+    if page.picks is None:
+        return [tuple(r) for r in rows]
+    out = [[None if i < 0 else r[i] for i in page.picks] for r in rows]
+    for many in page.many:
+        found = _many_values(conn, many.spec, {r[many.owner] for r in rows} - {None})
+        for r, values in zip(rows, out, strict=True):
+            key = r[many.owner]
+            values[many.position] = None if key is None else tuple(found[key])
+    return [tuple(values) for values in out]
+
+
+@lru_cache(maxsize=256)
+def _page(
+    entity: str,
+    fields: tuple[str, ...],
+    relations: tuple[tuple[str, tuple[str, ...]], ...],
+    where: Shape,
+    order: tuple[tuple[str, bool], ...],
+) -> _Page:
+    spec = _spec(entity)
     source: FromClause = spec.table
     joined: Any = source
-    columns: list[Expr] = [_field(spec, "id").sql(source).label("id")]
-    for name in query.fields:
-        if name != "id" and name not in spec.many:
-            columns.append(_field(spec, name).sql(source).label(name))
-    for rel_name, rel_fields in query.relations.items():
+    columns: list[Expr] = []
+    picks: list[int] = []
+    many: list[_Many] = []
+
+    def add(expr: Expr) -> int:
+        columns.append(expr.label(f"c{len(columns)}"))
+        return len(columns) - 1
+
+    def add_fields(owner: EntitySpec, at: FromClause, names: tuple[str, ...]) -> None:
+        key: int | None = None
+        for name in names:
+            if name in owner.many:
+                if key is None:
+                    key = add(_field(owner, "id").sql(at))
+                many.append(_Many(len(picks), key, owner.many[name]))
+                picks.append(-1)
+            else:
+                picks.append(add(_field(owner, name).sql(at)))
+
+    add_fields(spec, source, fields)
+    for rel_name, rel_fields in relations:
         rel = spec.relations.get(rel_name)
         if rel is None:
             raise QueryProblem(f"unknown relation {rel_name}")
@@ -453,75 +607,54 @@ def fetch(conn: Connection, query: RecordQuery) -> list[Row]:
         alias = spec.alias(rel_name, target)
         key = _field(target, "id").sql(alias)
         joined = joined.outerjoin(alias, key == _field(spec, rel.local).sql(source))
-        columns.append(key.label(f"{rel_name}__id"))
-        for name in rel_fields:
-            if name != "id" and name not in target.many:
-                columns.append(_field(target, name).sql(alias).label(f"{rel_name}__{name}"))
-    stmt = select(*columns).select_from(joined).where(_where(spec, source, query))
-    stmt = stmt.order_by(*_ordering(spec, source, query)).limit(query.limit).offset(query.offset)
-    result = conn.execute(stmt)
-    keys = list(result.keys())
-    out = [_nest(dict(zip(keys, values, strict=True)), query) for values in result]
-    _fill_many(conn, spec, query.fields, out)
-    for rel_name, rel_fields in query.relations.items():
-        target = _spec(spec.relations[rel_name].target)
-        related = [r[rel_name] for r in out if isinstance(r.get(rel_name), dict)]
-        _fill_many(conn, target, rel_fields, related)  # type: ignore[arg-type]
-    return out
+        add_fields(target, alias, rel_fields)
+    stmt = (
+        select(*columns)
+        .select_from(joined)
+        .where(_where(spec, source, where))
+        .order_by(*_ordering(spec, source, order))
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    in_order = picks == list(range(len(columns)))
+    return _Page(stmt, None if in_order else tuple(picks), tuple(many))
 
 
-def _ordering(spec: EntitySpec, source: FromClause, query: RecordQuery) -> list[Any]:
+def _ordering(
+    spec: EntitySpec, source: FromClause, order: tuple[tuple[str, bool], ...]
+) -> list[Any]:
     out: list[Any] = []
-    for order in query.order:
-        fspec = _field(spec, order.field)
+    for name, descending in order:
+        fspec = _field(spec, name)
         expr = fspec.sql(source)
-        if order.descending:
+        if descending:
             # PostgreSQL's own placement (nulls count as largest), on SQLite too.
             out.append(expr.desc().nulls_first() if fspec.nullable else expr.desc())
         else:
             out.append(expr.asc().nulls_last() if fspec.nullable else expr.asc())
-    last_desc = query.order[-1].descending if query.order else True
+    last_desc = order[-1][1] if order else True
     key = _field(spec, "id").sql(source)
     out.append(key.desc() if last_desc else key.asc())  # a stable order for paging
     return out
 
 
-def _nest(row: dict[str, Any], query: RecordQuery) -> Row:
-    out: Row = {"id": row["id"]}
-    for name in query.fields:
-        if name in row:
-            out[name] = row[name]
-    for rel_name, rel_fields in query.relations.items():
-        if row.get(f"{rel_name}__id") is None:
-            out[rel_name] = None
-            continue
-        nested: Row = {"id": row[f"{rel_name}__id"]}
-        for name in rel_fields:
-            key = f"{rel_name}__{name}"
-            if key in row:
-                nested[name] = row[key]
-        out[rel_name] = nested
-    return out
+def _many_values(conn: Connection, many: ManySpec, keys: set[object]) -> dict[object, list[object]]:
+    found: dict[object, list[object]] = {k: [] for k in keys}
+    if keys:
+        rows = conn.execute(_many_statement(many), {"keys": sorted(keys, key=str)})
+        for key, value in rows:
+            found[key].append(value)
+    return found
 
 
-def _fill_many(conn: Connection, spec: EntitySpec, names: Sequence[str], rows: list[Row]) -> None:
-    for name in names:
-        many = spec.many.get(name)
-        if many is None:
-            continue
-        keys = [r["id"] for r in rows]
-        found: dict[object, list[object]] = {k: [] for k in keys}
-        if keys:
-            t = many.table
-            stmt = (
-                select(t.c[many.fk], t.c[many.value])
-                .where(t.c[many.fk].in_(keys))
-                .order_by(t.c[many.fk], t.c[many.order])
-            )
-            for key, value in conn.execute(stmt):
-                found[key].append(value)
-        for r in rows:
-            r[name] = found[r["id"]]
+@lru_cache(maxsize=16)
+def _many_statement(many: ManySpec) -> Select[Any]:
+    t = many.table
+    return (
+        select(t.c[many.fk], t.c[many.value])
+        .where(t.c[many.fk].in_(bindparam("keys", expanding=True)))
+        .order_by(t.c[many.fk], t.c[many.order])
+    )
 
 
 def field_kinds(entity: str) -> dict[str, str]:

@@ -1,19 +1,24 @@
-"""Stored rows → OneUptime's JSON (reference §3.7): ``_id`` a plain string, other ids, dates and
+"""Stored values → OneUptime's JSON (reference §3.7): ``_id`` a plain string, other ids, dates and
 phone numbers as ``{"_type", "value"}``, everything else plain; columns not selected are left
 out, related records nested. Also the CSV form of a list (``?output-type=csv``).
+
+A ``select`` is compiled once per request into a ``Renderer``: each column's conversion is
+chosen from its kind up front, so rendering a record is one pass over its values.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from callvault.api.oneuptime.models import Column, Kind
+from callvault.api.oneuptime.models import Kind, Model
 from callvault.api.oneuptime.query import Projection
-from callvault.domain.record_query import Row
+
+Convert = Callable[[Any], Any]
 
 
 def iso_ms(epoch_ms: int) -> str:
@@ -26,43 +31,81 @@ def iso_ms(epoch_ms: int) -> str:
     )
 
 
-def wire_value(column: Column, value: object) -> Any:
-    if value is None:
-        return None
-    match column.kind:
-        case Kind.ID | Kind.NUM_ID:
-            return str(value)
-        case Kind.REF | Kind.NUM_REF:
-            return {"_type": "ObjectID", "value": str(value)}
-        case Kind.DATE:
-            return {"_type": "DateTime", "value": iso_ms(int(value))}  # type: ignore[call-overload]
-        case Kind.PHONE:
-            return {"_type": "Phone", "value": value}
-        case Kind.PHONES:
-            return [{"_type": "Phone", "value": v} for v in value]  # type: ignore[attr-defined]
-        case Kind.BOOL:
-            return bool(value)
-        case _:
-            return value
+def _object_id(value: Any) -> dict[str, Any]:
+    return {"_type": "ObjectID", "value": str(value)}
 
 
-def _fill(out: dict[str, Any], row: Row, columns: Sequence[tuple[str, Column]]) -> None:
-    for wire, column in columns:
-        out[wire] = wire_value(column, row.get(column.field))
+def _date(value: Any) -> dict[str, Any]:
+    return {"_type": "DateTime", "value": iso_ms(int(value))}
 
 
-def to_wire(row: Row, projection: Projection) -> dict[str, Any]:
-    """One record as OneUptime's ``BaseModel.toJSON`` writes it."""
-    out: dict[str, Any] = {}
-    _fill(out, row, projection.columns)
-    for wire, rel, columns in projection.relations:
-        related = row.get(rel.field)
-        if not isinstance(related, dict):
-            out[wire] = None
-            continue
-        nested: dict[str, Any] = {}
-        _fill(nested, related, columns)
-        out[wire] = nested
+def _phone(value: Any) -> dict[str, Any]:
+    return {"_type": "Phone", "value": value}
+
+
+def _phones(values: Any) -> list[dict[str, Any]]:
+    return [{"_type": "Phone", "value": v} for v in values]
+
+
+# How a non-null value of each kind goes on the wire; None: as stored (null is always null).
+CONVERT: dict[Kind, Convert | None] = {
+    Kind.ID: str,
+    Kind.NUM_ID: str,
+    Kind.REF: _object_id,
+    Kind.NUM_REF: _object_id,
+    Kind.DATE: _date,
+    Kind.PHONE: _phone,
+    Kind.PHONES: _phones,
+    Kind.TEXT: None,
+    Kind.NUMBER: None,
+    Kind.BOOL: bool,
+}
+
+_Columns = tuple[tuple[str, Convert | None], ...]
+
+
+class Renderer:
+    """One projection of one model, rendering the records ``RecordService`` reads for it
+    (values in the projection's order) as ``BaseModel.toJSON`` writes them.
+
+    ``shape`` names the projection (model, columns, related columns, in order): with the
+    values, it is all a rendered record depends on.
+    """
+
+    __slots__ = ("_columns", "_relations", "shape")
+
+    def __init__(self, model: Model, projection: Projection) -> None:
+        # The record's id comes first, and each related record's id first among its values:
+        # reuse keys and "no related record" rely on it.
+        assert projection.columns[0][0] == "_id"
+        assert all(cols[0][0] == "_id" for _, _, cols in projection.relations)
+        self._columns: _Columns = tuple((w, CONVERT[c.kind]) for w, c in projection.columns)
+        self._relations = tuple(
+            (wire, tuple((w, CONVERT[c.kind]) for w, c in cols))
+            for wire, _rel, cols in projection.relations
+        )
+        related = "".join(f";{wire}({','.join(w for w, _ in c)})" for wire, c in self._relations)
+        # Interned: the cache's keys of one select then share one string, compared by identity.
+        self.shape = sys.intern(f"{model.name}:{','.join(w for w, _ in self._columns)}{related}")
+
+    def render(self, values: Sequence[object]) -> dict[str, Any]:
+        """The record as a JSON object (key order as selected)."""
+        out = _fill({}, self._columns, values, 0)
+        at = len(self._columns)
+        for wire, columns in self._relations:
+            # A LEFT JOIN that found nothing: every value None, the related id too.
+            out[wire] = None if values[at] is None else _fill({}, columns, values, at)
+            at += len(columns)
+        return out
+
+
+def _fill(
+    out: dict[str, Any], columns: _Columns, values: Sequence[object], at: int
+) -> dict[str, Any]:
+    for wire, convert in columns:
+        value = values[at]
+        at += 1
+        out[wire] = value if convert is None or value is None else convert(value)
     return out
 
 

@@ -2,8 +2,9 @@
 ``GET|POST /api/<path>/get-list``, ``POST /api/<path>/count``, ``GET|POST
 /api/<path>/:id/get-item``; create, update and delete answer OneUptime's "not allowed".
 
-Lists answer ``{count, limit, skip, data}`` with the effective paging; a missing item is
-``200 {}``; an unknown route under a model's path is OneUptime's "Page not found".
+Lists answer ``{count, limit, skip, data}`` with the effective paging, each record rendered
+once and reused while unchanged (rendering.py); a missing item is ``200 {}``; an unknown route
+under a model's path is OneUptime's "Page not found".
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from starlette.responses import Response
 from callvault.api.json import JSONBytes
 from callvault.api.oneuptime.auth import Caller, authenticate, require
 from callvault.api.oneuptime.errors import ErrorRoute, bad_data, page_not_found
-from callvault.api.oneuptime.mapping import to_csv, to_wire
+from callvault.api.oneuptime.mapping import Renderer, to_csv
 from callvault.api.oneuptime.models import MODELS, SERVED, Model
 from callvault.api.oneuptime.query import (
     Projection,
@@ -30,6 +31,8 @@ from callvault.api.oneuptime.query import (
     parse_sort,
     read_body,
 )
+from callvault.api.oneuptime.rendering import render_records
+from callvault.api.rendered import rendered_items
 from callvault.domain.record_query import RecordQuery
 from callvault.services.container import Services
 
@@ -87,10 +90,11 @@ def _routes(model: Model) -> None:
         check_group_by(body.get("groupBy"))
         max_limit = _services(request).settings.oneuptime_max_limit
         query.limit, query.offset = paging(request.query_params, body, max_limit)
-        total, rows = await run_in_threadpool(_services(request).records.list, query)
-        data = [to_wire(row, projection) for row in rows]
+        total, records = await run_in_threadpool(_services(request).records.list, query)
+        renderer = Renderer(model, projection)
         if _wants_csv(request):
-            return _csv(to_csv(data, projection))
+            return _csv(to_csv([renderer.render(r) for r in records], projection))
+        data = render_records(rendered_items(request), renderer, records)
         return JSONBytes({"count": total, "limit": query.limit, "skip": query.offset, "data": data})
 
     async def count(request: Request) -> Response:
@@ -118,9 +122,9 @@ def _routes(model: Model) -> None:
             fields=projection.fields(),
             relations=projection.relation_fields(),
         )
-        row = await run_in_threadpool(_services(request).records.get, query, wanted)
+        found = await run_in_threadpool(_services(request).records.get, query, wanted)
         # OneUptime answers a missing (or invisible) id with an empty object, not a 404.
-        item: dict[str, Any] = to_wire(row, projection) if row is not None else {}
+        item: dict[str, Any] = {} if found is None else Renderer(model, projection).render(found)
         if _wants_csv(request):
             return _csv(to_csv([item] if item else [], projection))
         return JSONBytes(item)
