@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from callvault.importers.portsip_json import records_from
 from callvault.importers.ringcentral_json import parse_record
 from callvault.services.container import Services
 from callvault.services.imports import import_portsip_file
@@ -167,3 +168,49 @@ def by_callee(items: list[dict[str, Any]], callee: str) -> dict[str, Any]:
     found = [i for i in items if i["callee"] == callee]
     assert len(found) == 1, (callee, items)
     return found[0]
+
+
+# -- finished calls as PortSIP's ``call_cdr`` webhook sends them ------------------------------
+
+CDR_BASE = 1772442000  # 2026-03-02T09:00:00Z
+
+
+def call_cdr(
+    session: str,
+    *,
+    start: int,
+    callee: str = "102",
+    answered: bool = True,
+    status_code: int = 0,
+) -> dict[str, Any]:
+    """A finished inbound call to ``callee`` with one target: in the company view and in the
+    callee's own."""
+    return {
+        "event_type": "call_cdr",
+        "session_id": session,
+        "direction": "in",
+        "caller": "14155550100",
+        "callee": callee,
+        "start_time": str(start),
+        "ended_time": str(start + 30),
+        "call_targets": [
+            {
+                "caller": "14155550100",
+                "callee": callee,
+                "start_time": str(start),
+                "answered_time": str(start + 5) if answered else "0",
+                "ended_time": str(start + 30),
+                "status_code": status_code,
+                "end_reason": "callee_disconnected" if answered else "cancelled",
+            }
+        ],
+    }
+
+
+def store_cdrs(services: Services, tenant: Tenant, *bodies: Any) -> None:
+    """Ingest ``call_cdr`` bodies into the tenant's account; every record must be stored."""
+    resolve = services.accounts.resolver(tenant.acc.account_id)
+    records = [r for body in bodies for r in records_from(body, resolve) or []]
+    report = services.ingest.ingest(tenant.acc.account_id, records)
+    assert not report.problems, report.problems
+    assert report.created + report.updated + report.unchanged == len(records), report

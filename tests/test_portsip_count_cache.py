@@ -23,9 +23,9 @@ from callvault.services.targets import TargetService, TotalCache
 from callvault.storage.calls import CallStore
 from callvault.storage.changes import ChangeState, change_state
 from callvault.storage.target_reads import total_key
-from tests.portsip_support import Tenant, make_tenant
+from tests.portsip_support import CDR_BASE, Tenant, call_cdr, make_tenant, store_cdrs
 
-BASE = 1772442000  # 2026-03-02T09:00:00Z
+BASE = CDR_BASE
 ANSWERED = "answered_at ne ''"
 UNANSWERED = "answered_at eq ''"
 
@@ -55,48 +55,15 @@ def sql(services: Services) -> Iterator[Statements]:
     event.remove(services.db.engine, "before_cursor_execute", watcher)
 
 
-def _call(session: str, *, start: int, callee: str = "102", answered: bool = True) -> Any:
-    """A finished inbound call to ``callee`` as PortSIP's ``call_cdr`` webhook sends it: one
-    target, in the company view and in the callee's own."""
-    return {
-        "event_type": "call_cdr",
-        "session_id": session,
-        "direction": "in",
-        "caller": "14155550100",
-        "callee": callee,
-        "start_time": str(start),
-        "ended_time": str(start + 30),
-        "call_targets": [
-            {
-                "caller": "14155550100",
-                "callee": callee,
-                "start_time": str(start),
-                "answered_time": str(start + 5) if answered else "0",
-                "ended_time": str(start + 30),
-                "status_code": 0,
-                "end_reason": "callee_disconnected" if answered else "cancelled",
-            }
-        ],
-    }
-
-
-def _store(services: Services, tenant: Tenant, *bodies: Any) -> None:
-    resolve = services.accounts.resolver(tenant.acc.account_id)
-    records = [r for body in bodies for r in records_from(body, resolve) or []]
-    report = services.ingest.ingest(tenant.acc.account_id, records)
-    assert not report.problems, report.problems
-    assert report.created + report.updated == len(records), report
-
-
 def _calls(services: Services, tenant: Tenant, answered: int, unanswered: int) -> None:
     """``answered`` answered calls to 102 (sessions A0…) and ``unanswered`` missed calls to
     103 (sessions M0…), a minute apart."""
-    bodies = [_call(f"A{i}", start=BASE + 60 * i) for i in range(answered)]
+    bodies = [call_cdr(f"A{i}", start=BASE + 60 * i) for i in range(answered)]
     bodies += [
-        _call(f"M{i}", start=BASE + 3600 + 60 * i, callee="103", answered=False)
+        call_cdr(f"M{i}", start=BASE + 3600 + 60 * i, callee="103", answered=False)
         for i in range(unanswered)
     ]
-    _store(services, tenant, *bodies)
+    store_cdrs(services, tenant, *bodies)
 
 
 @pytest.fixture
@@ -180,14 +147,14 @@ def test_the_total_follows_an_ingest(
     assert _count(http, tenant, filter=ANSWERED) == 6
     assert _count(http, tenant, filter=ANSWERED) == 6
     assert sql.take()[0] == 1
-    _store(services, tenant, _call("NEW", start=BASE + 7200))
+    store_cdrs(services, tenant, call_cdr("NEW", start=BASE + 7200))
     sql.take()
     assert _count(http, tenant, filter=ANSWERED) == 7
     assert _count(http, tenant, filter=ANSWERED) == 7
     assert sql.take()[0] == 1
     # Sending the same call again writes nothing: the state stays and so does the total.
     resolve = services.accounts.resolver(tenant.acc.account_id)
-    again = records_from(_call("NEW", start=BASE + 7200), resolve) or []
+    again = records_from(call_cdr("NEW", start=BASE + 7200), resolve) or []
     assert services.ingest.ingest(tenant.acc.account_id, again).unchanged == 1
     sql.take()
     assert _count(http, tenant, filter=ANSWERED) == 7
@@ -201,7 +168,7 @@ def test_the_total_follows_an_update_that_moves_a_target_out_and_back(
         6,
         3,
     )
-    _store(services, tenant, _call("A0", start=BASE, answered=False))  # A0 leaves "answered"
+    store_cdrs(services, tenant, call_cdr("A0", start=BASE, answered=False))  # A0 leaves "answered"
     sql.take()
     assert (_count(http, tenant, filter=ANSWERED), _count(http, tenant, filter=UNANSWERED)) == (
         5,
@@ -209,7 +176,7 @@ def test_the_total_follows_an_update_that_moves_a_target_out_and_back(
     )
     assert _count(http, tenant) == 9
     assert sql.take()[0] == 3
-    _store(services, tenant, _call("A0", start=BASE))  # and comes back
+    store_cdrs(services, tenant, call_cdr("A0", start=BASE))  # and comes back
     assert (_count(http, tenant, filter=ANSWERED), _count(http, tenant, filter=UNANSWERED)) == (
         6,
         3,
@@ -277,7 +244,7 @@ def test_a_total_counted_across_a_write_is_not_served_after_it(
     with services.db.read() as conn:
         before = change_state(conn, account_id)
     cache = _WriteWhileCounting(
-        lambda: _store(services, tenant, _call("LATE", start=BASE + 9000, callee="103"))
+        lambda: store_cdrs(services, tenant, call_cdr("LATE", start=BASE + 9000, callee="103"))
     )
     targets = TargetService(services.db, services.oauth.secret_key, totals=cache)
     query = TargetQuery(account_id=account_id, limit=2)

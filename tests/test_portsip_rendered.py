@@ -10,48 +10,16 @@ import pytest
 from fastapi import FastAPI
 
 from callvault.api.rendered import RenderedItems
-from callvault.importers.portsip_json import records_from
 from callvault.services.container import Services
-from tests.portsip_support import Tenant, make_tenant
+from tests.portsip_support import CDR_BASE, Tenant, call_cdr, make_tenant, store_cdrs
 
-BASE = 1772442000  # 2026-03-02T09:00:00Z
-
-
-def _call(session: str, *, start: int, answered: bool = True, callee: str = "102") -> Any:
-    """A finished inbound call to ``callee`` as PortSIP's ``call_cdr`` webhook sends it."""
-    return {
-        "event_type": "call_cdr",
-        "session_id": session,
-        "direction": "in",
-        "caller": "14155550100",
-        "callee": callee,
-        "start_time": str(start),
-        "ended_time": str(start + 30),
-        "call_targets": [
-            {
-                "caller": "14155550100",
-                "callee": callee,
-                "start_time": str(start),
-                "answered_time": str(start + 5) if answered else "0",
-                "ended_time": str(start + 30),
-                "status_code": 0 if answered else 487,
-                "end_reason": "callee_disconnected" if answered else "cancelled",
-            }
-        ],
-    }
-
-
-def _store(services: Services, tenant: Tenant, *bodies: Any) -> None:
-    resolve = services.accounts.resolver(tenant.acc.account_id)
-    records = [r for body in bodies for r in records_from(body, resolve) or []]
-    report = services.ingest.ingest(tenant.acc.account_id, records)
-    assert not report.problems, report.problems
+BASE = CDR_BASE
 
 
 @pytest.fixture
 def tenant(services: Services, http: httpx.Client) -> Tenant:
     t = make_tenant(services, http)
-    _store(services, t, *(_call(f"S{i}", start=BASE + 60 * i) for i in range(3)))
+    store_cdrs(services, t, *(call_cdr(f"S{i}", start=BASE + 60 * i) for i in range(3)))
     return t
 
 
@@ -78,7 +46,7 @@ def test_a_changed_call_shows_in_the_next_list(
 ) -> None:
     before = {i["started_at"]: i for i in _items(http, tenant)}
     # The phone system re-sends S1, now unanswered: same target, new content.
-    _store(services, tenant, _call("S1", start=BASE + 60, answered=False))
+    store_cdrs(services, tenant, call_cdr("S1", start=BASE + 60, answered=False, status_code=487))
     after = {i["started_at"]: i for i in _items(http, tenant)}
     changed = [k for k in after if after[k] != before[k]]
     assert len(changed) == 1

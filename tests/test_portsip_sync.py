@@ -9,51 +9,22 @@ from typing import Any
 import httpx
 import pytest
 
-from callvault.importers.portsip_json import records_from
 from callvault.services import targets as target_service
 from callvault.services.container import Services
 from callvault.storage.calls import CallStore
 from tests.portsip_support import (
+    CDR_BASE,
     Tenant,
     assert_error,
     assert_golden,
     assert_portsip,
+    call_cdr,
     make_tenant,
+    store_cdrs,
 )
 
 START = "/api/user/cdrs/sync_tokens"
-BASE = 1772442000  # 2026-03-02T09:00:00Z
-
-
-def _call(session: str, *, start: int, callee: str = "102", answered: bool = True) -> Any:
-    """A finished inbound call to ``callee`` as PortSIP's ``call_cdr`` webhook sends it."""
-    return {
-        "event_type": "call_cdr",
-        "session_id": session,
-        "direction": "in",
-        "caller": "14155550100",
-        "callee": callee,
-        "start_time": str(start),
-        "ended_time": str(start + 30),
-        "call_targets": [
-            {
-                "caller": "14155550100",
-                "callee": callee,
-                "start_time": str(start),
-                "answered_time": str(start + 5) if answered else "0",
-                "ended_time": str(start + 30),
-                "status_code": 0,
-                "end_reason": "callee_disconnected" if answered else "cancelled",
-            }
-        ],
-    }
-
-
-def _store(services: Services, tenant: Tenant, *bodies: Any) -> None:
-    resolve = services.accounts.resolver(tenant.acc.account_id)
-    records = [r for body in bodies for r in records_from(body, resolve) or []]
-    report = services.ingest.ingest(tenant.acc.account_id, records)
-    assert not report.problems, report.problems
+BASE = CDR_BASE
 
 
 def _start(http: httpx.Client, tenant: Tenant, ext: str = "102", **params: str) -> str:
@@ -89,7 +60,9 @@ def test_created_updated_deleted(services: Services, http: httpx.Client, tenant:
     first = _diff(http, tenant, token)
     assert first["items"] == [] and first["token"]
 
-    _store(services, tenant, _call("S1", start=BASE), _call("S2", start=BASE + 60, callee="103"))
+    store_cdrs(
+        services, tenant, call_cdr("S1", start=BASE), call_cdr("S2", start=BASE + 60, callee="103")
+    )
     created = _diff(http, tenant, first["token"])
     assert _kinds(created) == [("CREATED", "102")]  # 103's call is not 102's
     item = created["items"][0]["items"][0]
@@ -107,13 +80,13 @@ def test_created_updated_deleted(services: Services, http: httpx.Client, tenant:
     cdr_id = created["items"][0]["id"]
     assert_golden("user_cdrs_sync_diff", {**created, "token": "<opaque>"})
 
-    _store(services, tenant, _call("S1", start=BASE, answered=False))
+    store_cdrs(services, tenant, call_cdr("S1", start=BASE, answered=False))
     updated = _diff(http, tenant, created["token"])
     assert _kinds(updated) == [("UPDATED", "102")]
     assert updated["items"][0]["id"] == cdr_id
     assert updated["items"][0]["items"][0]["answered_at"] == ""
     # Sending the same record again changes nothing.
-    _store(services, tenant, _call("S1", start=BASE, answered=False))
+    store_cdrs(services, tenant, call_cdr("S1", start=BASE, answered=False))
     assert _diff(http, tenant, updated["token"])["items"] == []
 
     ext = tenant.acc.extensions["102"]
@@ -126,12 +99,12 @@ def test_created_updated_deleted(services: Services, http: httpx.Client, tenant:
 def test_date_from_lists_everything_since(
     services: Services, http: httpx.Client, tenant: Tenant
 ) -> None:
-    _store(
+    store_cdrs(
         services,
         tenant,
-        _call("OLD", start=BASE - 86_400),
-        _call("NEW", start=BASE),
-        _call("NEWER", start=BASE + 600),
+        call_cdr("OLD", start=BASE - 86_400),
+        call_cdr("NEW", start=BASE),
+        call_cdr("NEWER", start=BASE + 600),
     )
     token = _start(http, tenant, date_from="2026-03-02T00:00:00Z")
     body = _diff(http, tenant, token)
@@ -139,7 +112,7 @@ def test_date_from_lists_everything_since(
     starts = sorted(c["items"][0]["started_at"] for c in body["items"])
     assert starts == ["2026-03-02T09:00:00.000Z", "2026-03-02T09:10:00.000Z"]
     # A call created and deleted between two syncs was never seen: it is not reported.
-    _store(services, tenant, _call("BRIEF", start=BASE + 900))
+    store_cdrs(services, tenant, call_cdr("BRIEF", start=BASE + 900))
     ext = tenant.acc.extensions["102"]
     services.calls.delete_before(tenant.acc.account_id, ext, datetime(2026, 4, 1, tzinfo=UTC))
     after = _diff(http, tenant, body["token"])
@@ -149,13 +122,13 @@ def test_date_from_lists_everything_since(
 def test_a_target_dropped_by_an_update_is_deleted(
     services: Services, http: httpx.Client, tenant: Tenant
 ) -> None:
-    two = _call("S9", start=BASE)
+    two = call_cdr("S9", start=BASE)
     two["call_targets"].append({**two["call_targets"][0], "start_time": str(BASE + 10)})
-    _store(services, tenant, two)
+    store_cdrs(services, tenant, two)
     token = _start(http, tenant, date_from="2026-03-01")
     body = _diff(http, tenant, token)
     assert len(body["items"]) == 2
-    _store(services, tenant, _call("S9", start=BASE))
+    store_cdrs(services, tenant, call_cdr("S9", start=BASE))
     after = _diff(http, tenant, body["token"])
     assert [c["change_type"] for c in after["items"]] == ["DELETED"]
 
@@ -164,7 +137,7 @@ def test_long_diffs_continue_from_the_returned_token(
     services: Services, http: httpx.Client, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(target_service, "DIFF_LIMIT", 3)
-    _store(services, tenant, *(_call(f"P{n}", start=BASE + n * 60) for n in range(8)))
+    store_cdrs(services, tenant, *(call_cdr(f"P{n}", start=BASE + n * 60) for n in range(8)))
     token, seen = _start(http, tenant, date_from="2026-03-01"), []
     for _ in range(5):
         body = _diff(http, tenant, token)
@@ -176,7 +149,7 @@ def test_long_diffs_continue_from_the_returned_token(
 def test_step_two_on_get_and_without_diff(
     services: Services, http: httpx.Client, tenant: Tenant
 ) -> None:
-    _store(services, tenant, _call("G1", start=BASE))
+    store_cdrs(services, tenant, call_cdr("G1", start=BASE))
     token = _start(http, tenant, date_from="2026-03-01")
     for method, path in (("GET", f"{START}/{token}/diff"), ("POST", f"{START}/{token}")):
         r = http.request(method, path, headers=tenant.auth("102"))

@@ -76,8 +76,8 @@ class Settings(BaseSettings):
     render_cache_mb: int = Field(
         default=64,
         ge=0,
-        description="MiB of call-log records kept rendered as RingCentral JSON for reuse "
-        "while unchanged (per server process; 0 turns it off)",
+        description="MiB of list items (RingCentral, PortSIP and OneUptime lists) kept "
+        "rendered for reuse while their rows are unchanged (per server process; 0 turns it off)",
     )
     # -- RingOut ---------------------------------------------------------------------------
     telephony_backend: TelephonyBackendKind = Field(
