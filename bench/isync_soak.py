@@ -84,6 +84,9 @@ class WriterJob:
     correct: float
     start_at: float  # wall-clock time all writers start at
     threads: int
+    # This process's share of one batch interval (n / writers): its threads' first batches are
+    # spread over the interval after the other processes', not sent together.
+    phase: float = 0.0
 
 
 @dataclass
@@ -234,7 +237,11 @@ def _write_thread(job: WriterJob, thread: int, services: Services, out: Written)
     source = _records(n, int(rate * job.seconds) + job.batch * 4)
     recent: deque[CallRecord] = deque(maxlen=RECENT)
     interval = job.batch / rate
-    time.sleep(max(0.0, job.start_at - time.time()))
+    # Every thread of every process would otherwise send its first batch at ``start_at``:
+    # writers x threads x batch records in one instant (300 by default), more than one ISync
+    # may carry (250, CLG-103), which is a burst, not the steady rate the soak is about.
+    offset = (thread + job.phase) / job.threads * interval
+    time.sleep(max(0.0, job.start_at + offset - time.time()))
     start = due = time.monotonic()
     try:
         while time.monotonic() - start < job.seconds:
@@ -423,6 +430,7 @@ def main() -> None:
             args.correct,
             start_at,
             args.threads,
+            n / args.writers,
         )
         for n in range(args.writers)
     ]
