@@ -12,6 +12,7 @@ from callvault.cli import (
     demo,
     importing,
     policies,
+    recordings,
     serve,
     simulate,
     webhooks,
@@ -32,6 +33,7 @@ app.add_typer(admin.extensions, name="extension")
 app.add_typer(admin.users, name="user")
 app.add_typer(admin.apps, name="app")
 app.add_typer(calls.app, name="calls")
+app.add_typer(recordings.app, name="recordings")
 app.add_typer(webhooks.app, name="webhook")
 app.add_typer(policies.app, name="policy")
 app.add_typer(apikeys.app, name="apikey")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from callvault.domain.calls import CallRecord
@@ -42,6 +42,15 @@ class CallService:
     def delete_before(self, account_id: int, extension_id: int, date_to: datetime) -> int:
         """Soft-delete the extension's records older than ``date_to``; returns how many."""
         return self.store.soft_delete(account_id, extension_id, date_to, now_ms(self.clock))
+
+    def with_recordings(self, account_id: int) -> Iterator[CallRecord]:
+        """Every record of the account that names a recording (without legs), in key order,
+        read in batches."""
+        after = 0
+        while batch := self.store.with_recordings(account_id, after_pk=after):
+            for _pk, record in batch:
+                yield record
+            after = batch[-1][0]
 
     def count(self, account_id: int) -> int:
         return self.store.count(account_id)

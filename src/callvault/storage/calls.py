@@ -236,6 +236,25 @@ class CallStore:
             legs = legs_for(conn, [r.pk for r in rows]) if with_legs else {}
         return {r.record_id: decode_row(r, legs.get(r.pk), with_legs) for r in rows}
 
+    def with_recordings(
+        self, account_id: int, *, after_pk: int = 0, limit: int = 500
+    ) -> Sequence[tuple[int, CallRecord]]:
+        """Records of the account that name a recording, by key after ``after_pk`` (a batch
+        of at most ``limit``; the last key continues), without legs."""
+        stmt = (
+            _row_select()
+            .where(
+                calls.c.account_id == account_id,
+                calls.c.recording_type.is_not(None),
+                calls.c.pk > after_pk,
+            )
+            .order_by(calls.c.pk)
+            .limit(limit)
+        )
+        with self.db.read() as conn:
+            rows = conn.execute(stmt).all()
+        return [(r.pk, decode_row(r, None, False)) for r in rows]
+
     def count(self, account_id: int) -> int:
         with self.db.read() as conn:
             return int(
