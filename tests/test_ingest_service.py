@@ -14,6 +14,8 @@ from callvault.domain.enums import Direction, RecordingType
 from callvault.domain.query import CallQuery
 from callvault.importers.ringcentral_json import parse_record
 from callvault.services.container import Services
+from callvault.services.ingest import IngestReport
+from callvault.storage.calls import CallStore, encode_call
 from callvault.storage.changes import reserve_change
 from callvault.storage.schema import calls
 from tests.builders import make_account, rc_record
@@ -229,3 +231,38 @@ def test_a_writer_that_finds_the_account_locked_stamps_last(services: Services) 
     # Committed after the other writer, so numbered after it; no placeholder is left.
     assert max(_numbers(services, acc.account_id)) == taken + 1
     assert min(_numbers(services, acc.account_id)) > 0
+
+
+@pytest.mark.skipif(
+    not os.environ.get("CALLVAULT_TEST_DATABASE_URL", "").startswith("postgres"),
+    reason="SQLite runs one writer at a time: two can't insert the same record at once",
+)
+def test_the_same_new_record_from_two_writers_at_once_is_stored_once(
+    services: Services,
+) -> None:
+    acc = make_account(services)
+    services.ingest.ingest(acc.account_id, [parse_record(rc_record("W0"))])  # state row exists
+    record = parse_record(rc_record("W1", extension_id=acc.extensions["101"]))
+    outcome: list[object] = []
+    with services.db.engine.connect() as other:
+        first = other.begin()
+        # The first writer has inserted W1 and not committed yet.
+        CallStore.insert(
+            other, [encode_call(acc.account_id, record)], 1, reserve_change(other, acc.account_id)
+        )
+
+        def second() -> None:
+            try:
+                outcome.append(services.ingest.ingest(acc.account_id, [record]))
+            except Exception as exc:  # reported below
+                outcome.append(exc)
+
+        writer = threading.Thread(target=second)
+        writer.start()
+        time.sleep(0.5)  # the second writer's insert now waits for the first transaction
+        assert writer.is_alive() and not outcome
+        first.commit()
+    writer.join(10)
+    assert len(outcome) == 1 and isinstance(outcome[0], IngestReport), outcome
+    assert (outcome[0].created, outcome[0].unchanged) == (0, 1)
+    assert services.calls.count(acc.account_id) == 2

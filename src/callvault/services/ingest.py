@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from callvault.domain.calls import CallRecord
 from callvault.services.clock import Clock, now_ms, system_clock
@@ -80,6 +81,30 @@ class IngestService:
             copies.setdefault(record.id, []).append(encode_call(account_id, record))
         if not copies and within is None:
             return report
+        # Two writers storing the same new record at once: the second one's insert waits for
+        # the first and then fails on the unique key (or, when it holds the account's change
+        # number, the two wait for each other and the database ends one). Done again, the
+        # transaction finds the record stored and counts it as such: ingestion stays
+        # idempotent under concurrency.
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                counts = self._write(account_id, copies, within)
+                break
+            except DBAPIError as exc:
+                if attempt == _ATTEMPTS or not _retryable(exc):
+                    raise
+        report.created, report.updated, report.unchanged = counts
+        return report
+
+    def _write(
+        self,
+        account_id: int,
+        copies: dict[str, list[EncodedCall]],
+        within: Callable[[Connection], None] | None,
+    ) -> tuple[int, int, int]:
+        """One write transaction for the encoded ``copies``; returns (created, updated,
+        unchanged)."""
+        created = updated = unchanged = 0
         with self.db.write() as conn:
             modified = now_ms(self.clock)
             existing = CallStore.existing(conn, account_id, list(copies))
@@ -92,11 +117,11 @@ class IngestService:
                 stored_hash = found[1] if found else None
                 for enc in versions:
                     if stored_hash is None:
-                        report.created += 1
+                        created += 1
                     elif enc.content_hash == stored_hash:
-                        report.unchanged += 1
+                        unchanged += 1
                     else:
-                        report.updated += 1
+                        updated += 1
                     stored_hash = enc.content_hash
                 last = versions[-1]
                 if found is None:
@@ -116,7 +141,7 @@ class IngestService:
                 within(conn)
             if writes and number is None:
                 stamp_pending(conn, account_id, row_seq)
-        return report
+        return created, updated, unchanged
 
     def _extension_ids(self, account_id: int) -> set[int]:
         with self.db.read() as conn:
@@ -124,6 +149,19 @@ class IngestService:
                 select(extensions.c.id).where(extensions.c.account_id == account_id)
             )
             return {r[0] for r in rows}
+
+
+# Transactions tried before a conflict with concurrent writers is passed on.
+_ATTEMPTS = 3
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction was ended for
+# another's sake and may simply be run again.
+_RETRY_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    return getattr(exc.orig, "sqlstate", None) in _RETRY_SQLSTATES
 
 
 def _ownership_problem(record: CallRecord, known: set[int]) -> tuple[str, str] | None:
