@@ -95,10 +95,13 @@ def test_anything_the_rendering_depends_on_misses(change: dict[str, Any]) -> Non
 
 
 def test_least_recently_used_go_first_when_the_budget_is_spent() -> None:
-    one = len(
+    probe = RenderedItems(1 << 20)
+    _render(probe, _stored(Loads(_record("R0"))))
+    one = probe.size_bytes  # what one entry counts: its JSON, its key and the overhead
+    assert one > len(
         orjson.dumps(record_to_wire(_record("R0"), URIS, view="Simple", log_extension_id=None))
     )
-    cache = RenderedItems(3 * (one + 300))  # room for three entries, not four
+    cache = RenderedItems(3 * one + one // 2)  # room for three entries, not four
     loads = {rid: Loads(_record(rid)) for rid in ("R1", "R2", "R3", "R4")}
     for rid in ("R1", "R2", "R3"):
         _render(cache, _stored(loads[rid]))

@@ -22,8 +22,18 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
-# Bytes an entry costs besides its JSON: the key tuple, the bytes object, the dict slot.
-ENTRY_OVERHEAD = 240
+# Bytes an entry costs besides its JSON and its key: the bytes object, the dict slot, links.
+ENTRY_OVERHEAD = 160
+
+
+def key_bytes(key: object) -> int:
+    """About what a key holds in memory (CPython object sizes, shared objects counted as
+    their own): keys hold versions, ids, URLs, and for some faces a row's values."""
+    if isinstance(key, tuple):
+        return 40 + 8 * len(key) + sum(key_bytes(part) for part in key)
+    if isinstance(key, str | bytes):
+        return 49 + len(key)
+    return 32
 
 
 class RenderedItems:
@@ -31,7 +41,7 @@ class RenderedItems:
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[bytes, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
@@ -41,11 +51,11 @@ class RenderedItems:
         """The item under ``key`` as JSON to embed in a response; ``render()`` (which returns
         what orjson can serialize) runs only when the key is not kept."""
         with self._lock:
-            body = self._entries.get(key)
-            if body is not None:
+            entry = self._entries.get(key)
+            if entry is not None:
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return orjson.Fragment(body)
+                return orjson.Fragment(entry[0])
             self.misses += 1
         # Rendered outside the lock: two threads may render the same key at once; both
         # results are identical, so the second store is harmless.
@@ -54,18 +64,18 @@ class RenderedItems:
         return orjson.Fragment(body)
 
     def _store(self, key: Hashable, body: bytes) -> None:
-        size = len(body) + ENTRY_OVERHEAD
+        size = len(body) + key_bytes(key) + ENTRY_OVERHEAD
         if size > self.max_bytes:
             return
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
-                self._bytes -= len(old) + ENTRY_OVERHEAD
-            self._entries[key] = body
+                self._bytes -= old[1]
+            self._entries[key] = (body, size)
             self._bytes += size
             while self._bytes > self.max_bytes:
-                _, dropped = self._entries.popitem(last=False)
-                self._bytes -= len(dropped) + ENTRY_OVERHEAD
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._bytes -= dropped
 
     @property
     def size_bytes(self) -> int:
