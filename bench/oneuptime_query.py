@@ -143,15 +143,14 @@ def _fill_hours(engine: Engine) -> None:
     with engine.begin() as conn:
         if conn.execute(select(func.count()).select_from(incoming_call_log_hours)).scalar_one():
             return
+        # One expression object, grouped by as selected: two copies would bind the hour
+        # length as two parameters, which PostgreSQL cannot tell are the same expression.
+        hour = (incoming_call_logs.c.started_ms // HOUR_MS).label("log_hour")
         conn.execute(
             incoming_call_log_hours.insert().from_select(
                 ["account_id", "hour", "logs"],
-                select(
-                    incoming_call_logs.c.account_id,
-                    incoming_call_logs.c.started_ms // HOUR_MS,
-                    func.count(),
-                ).group_by(
-                    incoming_call_logs.c.account_id, incoming_call_logs.c.started_ms // HOUR_MS
+                select(incoming_call_logs.c.account_id, hour, func.count()).group_by(
+                    incoming_call_logs.c.account_id, hour
                 ),
             )
         )
