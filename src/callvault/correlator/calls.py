@@ -53,12 +53,17 @@ class LiveCall:
         parties = self.sessions.setdefault(event.session_id, {})
         timeline = parties.setdefault(event.party_id, [])
         sequence, status = event.sequence, event.status
-        if any(e.sequence == sequence and e.status is status for e in timeline):
-            return False
-        if not timeline or timeline[-1].order <= event.order:
-            timeline.append(event)  # in order: the usual case, no search needed
+        if not timeline or timeline[-1].sequence < sequence:
+            # The usual case: the party's next event, in order. A timeline is sorted by
+            # sequence first, so none of its events can have this one's sequence.
+            timeline.append(event)
         else:
-            bisect.insort(timeline, event, key=_order)
+            if any(e.sequence == sequence and e.status is status for e in timeline):
+                return False
+            if timeline[-1].order <= event.order:
+                timeline.append(event)
+            else:
+                bisect.insort(timeline, event, key=_order)
         self.event_ids.add(event.event_id)
         if self.first_time is None or event.time < self.first_time:
             self.first_time = event.time

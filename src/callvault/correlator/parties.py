@@ -165,8 +165,17 @@ def read_party(events: list[CallEvent]) -> PartyLeg:
     hold_ms = talk_ms = 0
     talking_since: datetime | None = None
     holding_since: datetime | None = None
+    extension_id: int | None = None
+    queue_call = False
+    ring_out_role: RingOutRole | None = None
     for ev in events:
         status = ev.status
+        # The first extension and RingOut role any event names; a queue call if any says so.
+        if extension_id is None and ev.extension_id:
+            extension_id = ev.extension_id
+        if ring_out_role is None and ev.ring_out_role:
+            ring_out_role = ev.ring_out_role
+        queue_call = queue_call or ev.queue_call
         if status is PartyStatus.ANSWERED or status is PartyStatus.VOICEMAIL_SCREENING:
             answered = answered or ev.time
         if status in (PartyStatus.VOICEMAIL, PartyStatus.VOICEMAIL_SCREENING):
@@ -191,7 +200,7 @@ def read_party(events: list[CallEvent]) -> PartyLeg:
         session_id=first.session_id,
         direction=first.direction,
         events=events,
-        extension_id=next((e.extension_id for e in events if e.extension_id), None),
+        extension_id=extension_id,
         started=first.time,
         ended=ended,
         answered=answered,
@@ -202,8 +211,8 @@ def read_party(events: list[CallEvent]) -> PartyLeg:
         talk_ms=talk_ms,
         final_status=last.status,
         final_reason=last.reason,
-        queue_call=any(e.queue_call for e in events),
-        ring_out_role=next((e.ring_out_role for e in events if e.ring_out_role), None),
+        queue_call=queue_call,
+        ring_out_role=ring_out_role,
         outcome=LegOutcome.IN_PROGRESS,
         answering=first.direction is Direction.INBOUND,
     )
