@@ -4,13 +4,15 @@ strictly, ingestion of records over HTTP, and a multipart/mixed reader."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
 
 import httpx
+from sqlalchemy import Engine, event
 
 from tests.builders import TestAccount
 from tests.openapi import assert_rc
@@ -128,3 +130,33 @@ def multipart_parts(response: httpx.Response) -> list[tuple[str, Any]]:
         assert isinstance(payload, bytes)
         parts.append((part.get_content_type(), json.loads(payload)))
     return parts
+
+
+class SqlLog:
+    """The SQL an engine ran while a test watched (the server's threads included), each
+    statement in lower case with single spaces."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.seen.append(" ".join(statement.lower().split()))
+
+    def containing(self, *parts: str) -> int:
+        """How many statements contain every one of ``parts``."""
+        return sum(1 for s in self.seen if all(p in s for p in parts))
+
+    def starting(self, *prefixes: str) -> int:
+        """How many statements start with one of ``prefixes``."""
+        return sum(1 for s in self.seen if s.startswith(prefixes))
+
+
+@contextmanager
+def watching_sql(engine: Engine) -> Iterator[SqlLog]:
+    """Log the statements ``engine`` runs until the block ends."""
+    log = SqlLog()
+    event.listen(engine, "before_cursor_execute", log)
+    try:
+        yield log
+    finally:
+        event.remove(engine, "before_cursor_execute", log)

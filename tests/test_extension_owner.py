@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event
-
 from callvault.services.container import Services
 from tests.builders import make_account
+from tests.helpers import watching_sql
 
 
 def test_found_owners_are_kept_and_unknown_ids_asked_again(services: Services) -> None:
     acc = make_account(services)
-    seen: list[str] = []
-
-    def watch(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    event.listen(services.db.engine, "before_cursor_execute", watch)
-    try:
+    with watching_sql(services.db.engine) as sql:
         ext = acc.extensions["102"]
         assert services.accounts.extension_owner(ext) == acc.account_id
-        asked = len(seen)
+        asked = len(sql.seen)
         assert services.accounts.extension_owner(ext) == acc.account_id
-        assert len(seen) == asked, "a found owner is not asked for again"
+        assert len(sql.seen) == asked, "a found owner is not asked for again"
 
         unknown = 999_999_001
         assert services.accounts.extension_owner(unknown) is None
@@ -29,5 +22,3 @@ def test_found_owners_are_kept_and_unknown_ids_asked_again(services: Services) -
             acc.account_id, "120", "Late Joiner", extension_id=unknown
         )
         assert services.accounts.extension_owner(created.id) == acc.account_id
-    finally:
-        event.remove(services.db.engine, "before_cursor_execute", watch)

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from callvault.domain.enums import Direction, RecordingType
 from callvault.domain.query import CallQuery
@@ -19,6 +19,7 @@ from callvault.storage.calls import CallStore, encode_call
 from callvault.storage.changes import reserve_change
 from callvault.storage.schema import calls
 from tests.builders import make_account, rc_record
+from tests.helpers import watching_sql
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -158,20 +159,13 @@ def test_copies_in_one_batch_count_as_if_sent_one_by_one(services: Services) -> 
 # -- change numbers: taken first when free, else stamped last -----------------------------------
 
 
-class _Statements:
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    def __call__(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        self.seen.append(" ".join(statement.lower().split()))
-
-    def stamps(self) -> int:
-        """Statements that rewrite placeholders with the change number."""
-        return sum(
-            1
-            for s in self.seen
-            if s.startswith(("with n as (update", "update calls set change_seq"))
-        )
+# SQLite runs one writer at a time: writers never meet there.
+_CONCURRENT_WRITERS = pytest.mark.skipif(
+    not os.environ.get("CALLVAULT_TEST_DATABASE_URL", "").startswith("postgres"),
+    reason="needs two writers in flight at once (PostgreSQL)",
+)
+# Statements that write the change number over placeholders (storage/changes.py).
+_STAMPS = ("with n as (update", "update calls set change_seq")
 
 
 def _numbers(services: Services, account_id: int) -> set[int]:
@@ -183,60 +177,45 @@ def _numbers(services: Services, account_id: int) -> set[int]:
 def test_a_lone_writer_stamps_rows_as_it_writes_them(services: Services) -> None:
     acc = make_account(services)
     services.ingest.ingest(acc.account_id, [parse_record(rc_record("N1"))])  # state row exists
-    watch = _Statements()
-    event.listen(services.db.engine, "before_cursor_execute", watch)
-    try:
+    with watching_sql(services.db.engine) as watch:
         report = services.ingest.ingest(acc.account_id, [parse_record(rc_record("N2"))])
-    finally:
-        event.remove(services.db.engine, "before_cursor_execute", watch)
     assert report.created == 1
-    assert watch.stamps() == 0
+    assert watch.starting(*_STAMPS) == 0
     assert (
         len(_numbers(services, acc.account_id)) == 2 and min(_numbers(services, acc.account_id)) > 0
     )
 
 
-@pytest.mark.skipif(
-    not os.environ.get("CALLVAULT_TEST_DATABASE_URL", "").startswith("postgres"),
-    reason="SQLite runs one writer at a time: the account is never found locked",
-)
+@_CONCURRENT_WRITERS
 def test_a_writer_that_finds_the_account_locked_stamps_last(services: Services) -> None:
     acc = make_account(services)
     services.ingest.ingest(acc.account_id, [parse_record(rc_record("L1"))])
-    watch = _Statements()
-    event.listen(services.db.engine, "before_cursor_execute", watch)
-    try:
-        with services.db.engine.connect() as other:
-            held = other.begin()
-            taken = reserve_change(other, acc.account_id)  # another writer holds the number
-            done: list[object] = []
-            writer = threading.Thread(
-                target=lambda: done.append(
-                    services.ingest.ingest(acc.account_id, [parse_record(rc_record("L2"))])
-                )
+    with watching_sql(services.db.engine) as watch, services.db.engine.connect() as other:
+        held = other.begin()
+        taken = reserve_change(other, acc.account_id)  # another writer holds the number
+        done: list[object] = []
+        writer = threading.Thread(
+            target=lambda: done.append(
+                services.ingest.ingest(acc.account_id, [parse_record(rc_record("L2"))])
             )
-            writer.start()
-            deadline = time.monotonic() + 10
-            while watch.stamps() == 0 and time.monotonic() < deadline:
-                time.sleep(0.01)
-            # Rows written under a placeholder; the stamp now waits for the other writer.
-            assert watch.stamps() == 1
-            time.sleep(0.2)
-            assert writer.is_alive() and not done
-            held.commit()
+        )
+        writer.start()
+        deadline = time.monotonic() + 10
+        while watch.starting(*_STAMPS) == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        # Rows written under a placeholder; the stamp now waits for the other writer.
+        assert watch.starting(*_STAMPS) == 1
+        time.sleep(0.2)
+        assert writer.is_alive() and not done
+        held.commit()
         writer.join(10)
-    finally:
-        event.remove(services.db.engine, "before_cursor_execute", watch)
     assert done and not writer.is_alive()
     # Committed after the other writer, so numbered after it; no placeholder is left.
     assert max(_numbers(services, acc.account_id)) == taken + 1
     assert min(_numbers(services, acc.account_id)) > 0
 
 
-@pytest.mark.skipif(
-    not os.environ.get("CALLVAULT_TEST_DATABASE_URL", "").startswith("postgres"),
-    reason="SQLite runs one writer at a time: two can't insert the same record at once",
-)
+@_CONCURRENT_WRITERS
 def test_the_same_new_record_from_two_writers_at_once_is_stored_once(
     services: Services,
 ) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
 from starlette.requests import Request
 
 from callvault.api.portsip.auth import targets_of
@@ -23,6 +22,7 @@ from callvault.services.targets import TargetService, TotalCache
 from callvault.storage.calls import CallStore
 from callvault.storage.changes import ChangeState, change_state
 from callvault.storage.target_reads import total_key
+from tests.helpers import SqlLog, watching_sql
 from tests.portsip_support import CDR_BASE, Tenant, call_cdr, make_tenant, store_cdrs
 
 BASE = CDR_BASE
@@ -30,29 +30,18 @@ ANSWERED = "answered_at ne ''"
 UNANSWERED = "answered_at eq ''"
 
 
-class Statements:
-    """The SQL the app's engine runs while a test watches (the server thread's too)."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        self.seen.append(" ".join(statement.lower().split()))
-
-    def take(self) -> tuple[int, int]:
-        """(COUNTs over call_targets, change-state reads) since the last take."""
-        counts = sum(1 for s in self.seen if "count(*)" in s and "from call_targets" in s)
-        states = sum(1 for s in self.seen if "from call_log_sync_state" in s)
-        self.seen.clear()
-        return counts, states
-
-
 @pytest.fixture
-def sql(services: Services) -> Iterator[Statements]:
-    watcher = Statements()
-    event.listen(services.db.engine, "before_cursor_execute", watcher)
-    yield watcher
-    event.remove(services.db.engine, "before_cursor_execute", watcher)
+def sql(services: Services) -> Iterator[SqlLog]:
+    with watching_sql(services.db.engine) as log:
+        yield log
+
+
+def _take(sql: SqlLog) -> tuple[int, int]:
+    """(COUNTs over call_targets, change-state reads) since the last take."""
+    counts = sql.containing("count(*)", "from call_targets")
+    states = sql.containing("from call_log_sync_state")
+    sql.seen.clear()
+    return counts, states
 
 
 def _calls(services: Services, tenant: Tenant, answered: int, unanswered: int) -> None:
@@ -86,38 +75,36 @@ def _count(
     return total
 
 
-def test_a_repeated_list_is_counted_once(
-    http: httpx.Client, tenant: Tenant, sql: Statements
-) -> None:
+def test_a_repeated_list_is_counted_once(http: httpx.Client, tenant: Tenant, sql: SqlLog) -> None:
     assert _count(http, tenant) == 9
-    assert sql.take() == (1, 1)
+    assert _take(sql) == (1, 1)
     assert _count(http, tenant) == 9
-    assert sql.take() == (0, 1)  # the state is read, the COUNT is not run
+    assert _take(sql) == (0, 1)  # the state is read, the COUNT is not run
     # Window and order are not part of the key: they do not change the total.
     assert _count(http, tenant, top="3", skip="4", orderby="caller asc, started_at desc") == 9
     assert _count(http, tenant, top="1", orderby="duration desc") == 9
     assert _count(http, tenant, skip="50") == 9  # an empty page past the end
     assert _count(http, tenant, **{"$orderby": "callee desc", "$count": "true"}) == 9
-    assert sql.take() == (0, 4)
+    assert _take(sql) == (0, 4)
     # /api/calllogs is the same view: the same total.
     assert _count(http, tenant, "/api/calllogs") == 9
-    assert sql.take() == (0, 1)
+    assert _take(sql) == (0, 1)
 
 
 def test_a_page_that_tells_its_total_reads_no_state(
-    http: httpx.Client, tenant: Tenant, sql: Statements
+    http: httpx.Client, tenant: Tenant, sql: SqlLog
 ) -> None:
     assert _count(http, tenant, top="100") == 9
     assert _count(http, tenant, skip="8") == 9  # one item after 8: the total is 9
-    assert sql.take() == (0, 0)
+    assert _take(sql) == (0, 0)
 
 
 def test_filters_scopes_and_accounts_do_not_share_totals(
-    services: Services, http: httpx.Client, tenant: Tenant, sql: Statements
+    services: Services, http: httpx.Client, tenant: Tenant, sql: SqlLog
 ) -> None:
     other = make_tenant(services, http)
     _calls(services, other, answered=2, unanswered=2)
-    sql.take()
+    _take(sql)
     expected = [
         ({}, 9),
         ({"filter": ANSWERED}, 6),
@@ -131,51 +118,51 @@ def test_filters_scopes_and_accounts_do_not_share_totals(
     ]
     for params, total in expected:
         assert _count(http, tenant, skip="50", **params) == total, params
-        assert sql.take()[0] == 1, params  # counted: no other query's total was used
+        assert _take(sql)[0] == 1, params  # counted: no other query's total was used
     for params, total in expected:  # and now each has its own
         assert _count(http, tenant, skip="50", **params) == total, params
-        assert sql.take()[0] == 0, params
+        assert _take(sql)[0] == 0, params
     assert _count(http, other, skip="50") == 4
     assert _count(http, other, skip="50", filter=ANSWERED) == 2
     assert _count(http, other, "/api/user/cdrs", ext="102", skip="50") == 2
-    assert sql.take()[0] == 3
+    assert _take(sql)[0] == 3
 
 
 def test_the_total_follows_an_ingest(
-    services: Services, http: httpx.Client, tenant: Tenant, sql: Statements
+    services: Services, http: httpx.Client, tenant: Tenant, sql: SqlLog
 ) -> None:
     assert _count(http, tenant, filter=ANSWERED) == 6
     assert _count(http, tenant, filter=ANSWERED) == 6
-    assert sql.take()[0] == 1
+    assert _take(sql)[0] == 1
     store_cdrs(services, tenant, call_cdr("NEW", start=BASE + 7200))
-    sql.take()
+    _take(sql)
     assert _count(http, tenant, filter=ANSWERED) == 7
     assert _count(http, tenant, filter=ANSWERED) == 7
-    assert sql.take()[0] == 1
+    assert _take(sql)[0] == 1
     # Sending the same call again writes nothing: the state stays and so does the total.
     resolve = services.accounts.resolver(tenant.acc.account_id)
     again = records_from(call_cdr("NEW", start=BASE + 7200), resolve) or []
     assert services.ingest.ingest(tenant.acc.account_id, again).unchanged == 1
-    sql.take()
+    _take(sql)
     assert _count(http, tenant, filter=ANSWERED) == 7
-    assert sql.take()[0] == 0
+    assert _take(sql)[0] == 0
 
 
 def test_the_total_follows_an_update_that_moves_a_target_out_and_back(
-    services: Services, http: httpx.Client, tenant: Tenant, sql: Statements
+    services: Services, http: httpx.Client, tenant: Tenant, sql: SqlLog
 ) -> None:
     assert (_count(http, tenant, filter=ANSWERED), _count(http, tenant, filter=UNANSWERED)) == (
         6,
         3,
     )
     store_cdrs(services, tenant, call_cdr("A0", start=BASE, answered=False))  # A0 leaves "answered"
-    sql.take()
+    _take(sql)
     assert (_count(http, tenant, filter=ANSWERED), _count(http, tenant, filter=UNANSWERED)) == (
         5,
         4,
     )
     assert _count(http, tenant) == 9
-    assert sql.take()[0] == 3
+    assert _take(sql)[0] == 3
     store_cdrs(services, tenant, call_cdr("A0", start=BASE))  # and comes back
     assert (_count(http, tenant, filter=ANSWERED), _count(http, tenant, filter=UNANSWERED)) == (
         6,
@@ -184,12 +171,12 @@ def test_the_total_follows_an_update_that_moves_a_target_out_and_back(
 
 
 def test_the_total_follows_a_soft_delete(
-    services: Services, http: httpx.Client, tenant: Tenant, sql: Statements
+    services: Services, http: httpx.Client, tenant: Tenant, sql: SqlLog
 ) -> None:
     assert _count(http, tenant) == 9
     assert _count(http, tenant, "/api/user/cdrs", ext="102") == 6
     assert _count(http, tenant, "/api/user/cdrs", ext="103") == 3
-    sql.take()
+    _take(sql)
     ext = tenant.acc.extensions["102"]
     deleted = services.calls.delete_before(
         tenant.acc.account_id, ext, datetime(2026, 4, 1, tzinfo=UTC)
@@ -199,11 +186,11 @@ def test_the_total_follows_a_soft_delete(
     assert _count(http, tenant, "/api/user/cdrs", ext="102", skip="50") == 0
     # 103's own view did not change, but the account did: counted again, still right.
     assert _count(http, tenant, "/api/user/cdrs", ext="103") == 3
-    assert sql.take()[0] == 3
+    assert _take(sql)[0] == 3
 
 
 def test_the_total_follows_a_purge(
-    services: Services, http: httpx.Client, tenant: Tenant, sql: Statements
+    services: Services, http: httpx.Client, tenant: Tenant, sql: SqlLog
 ) -> None:
     account_id = tenant.acc.account_id
     assert _count(http, tenant) == 9
@@ -215,9 +202,9 @@ def test_the_total_follows_a_purge(
         after = change_state(conn, account_id)
     # A reset moves only the epoch; that alone must retire the total.
     assert after == ChangeState(before.change_seq, before.log_epoch + 1)
-    sql.take()
+    _take(sql)
     assert _count(http, tenant, skip="50") == 0
-    assert sql.take()[0] == 1
+    assert _take(sql)[0] == 1
     _calls(services, tenant, answered=3, unanswered=0)
     assert _count(http, tenant) == 3
 
@@ -238,7 +225,7 @@ class _WriteWhileCounting(TotalCache):
 
 
 def test_a_total_counted_across_a_write_is_not_served_after_it(
-    services: Services, tenant: Tenant, sql: Statements
+    services: Services, tenant: Tenant, sql: SqlLog
 ) -> None:
     account_id = tenant.acc.account_id
     with services.db.read() as conn:
@@ -257,11 +244,11 @@ def test_a_total_counted_across_a_write_is_not_served_after_it(
     key = total_key(query)
     assert cache.get(key, before) == 10  # kept under the state read before the COUNT …
     assert cache.get(key, after) is None  # … so a reader at the new state does not use it
-    sql.take()
+    _take(sql)
     assert targets.list(query)[1] == 10
-    assert sql.take()[0] == 1
+    assert _take(sql)[0] == 1
     assert targets.list(query)[1] == 10
-    assert sql.take()[0] == 0
+    assert _take(sql)[0] == 0
 
 
 def test_every_request_uses_the_process_wide_service(app: FastAPI) -> None:
