@@ -56,8 +56,9 @@ from _common import (
     verdict,
 )
 from _dataset import ensure_dataset
-from callvault.api.portsip.mapping import portsip_time, target_body
+from callvault.api.portsip.mapping import portsip_time
 from callvault.api.portsip.params import list_options
+from callvault.api.portsip.rendering import render_targets
 from callvault.api.portsip.schemas import CDR_SUMMARY
 from callvault.api.rendered import RenderedItems
 from callvault.api.ringcentral.mapping import Uris
@@ -112,13 +113,7 @@ def portsip_page(targets: TargetService, req: Request) -> bytes:
     total, each item rendered or reused through the process's cache of rendered items (the
     one ``listing.service_page`` uses, as in the server)."""
     refs, total = targets.list_stored(portsip_query(req))
-    items = [
-        listing.RENDER_CACHE.item(
-            ("portsip", CDR_SUMMARY, ref.version),
-            lambda ref=ref: target_body(ref.load().target, CDR_SUMMARY),  # type: ignore[misc]
-        )
-        for ref in refs
-    ]
+    items = render_targets(listing.RENDER_CACHE, refs, CDR_SUMMARY)
     return orjson.dumps({"count": total, "items": items})
 
 

@@ -7,10 +7,10 @@ reads open their own connection.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from sqlalchemy import (
@@ -212,7 +212,13 @@ class CallStore:
             StoredRecord(
                 record_id,
                 (content_hash, deleted, modified_ms),
-                _loader(summary, legs.get(pk), deleted, modified_ms),
+                partial(
+                    decode_record,
+                    summary,
+                    legs=legs.get(pk),
+                    deleted=deleted,
+                    modified_ms=modified_ms,
+                ),
             )
             for pk, record_id, summary, deleted, modified_ms, content_hash in rows
         ]
@@ -385,13 +391,6 @@ def legs_for(conn: Connection, pks: list[int]) -> dict[int, bytes]:
         select(call_details.c.call_pk, call_details.c.legs).where(call_details.c.call_pk.in_(pks))
     )
     return {pk: legs for pk, legs in rows}
-
-
-def _loader(
-    summary: bytes, legs: bytes | None, deleted: bool, modified_ms: int
-) -> Callable[[], CallRecord]:
-    """Decoding of one listed row, for when (if ever) the caller needs the record."""
-    return lambda: decode_record(summary, legs=legs, deleted=deleted, modified_ms=modified_ms)
 
 
 def decode_row(row: Any, legs: bytes | None, with_legs: bool) -> CallRecord:

@@ -13,7 +13,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache, partial
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import (
     Column,
@@ -319,12 +319,21 @@ class KeptTotals(Protocol):
     def put(self, key: Hashable, state: ChangeState, total: int) -> None: ...
 
 
-def total_key(query: TargetQuery) -> Hashable:
+class TotalKey(NamedTuple):
     """What a query's total depends on: account, view, filter and search, never its order or
     window. The predicates are frozen dataclasses, hashable as they are; the types of the
     compared values go in beside them because ``1 == 1.0 == True`` in Python while the bound
     parameters differ (PostgreSQL would refuse a boolean against a number column)."""
-    return (
+
+    account_id: int
+    extension_id: int | None
+    where: Predicate | None
+    value_types: tuple[str, ...]
+    search: tuple[tuple[str, ...], ...]
+
+
+def total_key(query: TargetQuery) -> TotalKey:
+    return TotalKey(
         query.account_id,
         query.extension_id,
         query.where,
@@ -345,23 +354,16 @@ def _value_types(p: Predicate | None) -> tuple[str, ...]:
 
 @lru_cache(maxsize=512)
 def _statements(
-    account_id: int,
-    extension_id: int | None,
-    where: Predicate | None,
-    value_types: tuple[str, ...],
-    search: tuple[tuple[str, ...], ...],
-    order: tuple[SortKey, ...],
-    dialect: str,
+    key: TotalKey, order: tuple[SortKey, ...], dialect: str
 ) -> tuple[tuple[ColumnElement[bool], ...], Select[Any]]:
     """The conditions and the page SELECT (window bound at execution) of a query, built once
     per account, view, filter and order: a client paging through a filter, or polling it,
-    repeats them, and building the expressions cost about a sixth of a page. ``value_types``
-    tells apart filters that compare equal in Python (``1 == 1.0 == True``)."""
-    cond = _scope(account_id, extension_id)
-    if where is not None:
-        cond.append(compile_predicate(where, dialect))
-    if search:
-        cond.append(_search(search, dialect))
+    repeats them, and building the expressions cost about a sixth of a page."""
+    cond = _scope(key.account_id, key.extension_id)
+    if key.where is not None:
+        cond.append(compile_predicate(key.where, dialect))
+    if key.search:
+        cond.append(_search(key.search, dialect))
     page = (
         select(*_READ)
         .where(*cond)
@@ -370,20 +372,6 @@ def _statements(
         .offset(bindparam("offset"))
     )
     return tuple(cond), page
-
-
-def _query_statements(
-    query: TargetQuery, dialect: str
-) -> tuple[tuple[ColumnElement[bool], ...], Select[Any]]:
-    return _statements(
-        query.account_id,
-        query.extension_id,
-        query.where,
-        _value_types(query.where),
-        query.search,
-        query.order,
-        dialect,
-    )
 
 
 class TargetStore:
@@ -408,7 +396,8 @@ class TargetStore:
         """``page`` with each target's decoding left to the caller (``TargetRef.load``); the
         version is the row's key, change number and modification time (every write of a
         target row stamps a new change number)."""
-        cond, page = _query_statements(query, self.db.engine.dialect.name)
+        key = total_key(query)
+        cond, page = _statements(key, query.order, self.db.engine.dialect.name)
         with self.db.read() as conn:
             rows = conn.execute(page, {"limit": query.limit, "offset": query.offset}).all()
             if len(rows) < query.limit and (rows or query.offset == 0):
@@ -416,7 +405,7 @@ class TargetStore:
             elif totals is None:
                 total = self._count(conn, cond)
             else:
-                total = self._total(conn, cond, query, totals)
+                total = self._total(conn, cond, key, totals)
         pk, seq, modified = _VERSION_AT
         refs = [TargetRef((r[pk], r[seq], r[modified]), partial(_decode, r)) for r in rows]
         return refs, total
@@ -425,7 +414,7 @@ class TargetStore:
         self,
         conn: Connection,
         cond: Sequence[ColumnElement[bool]],
-        query: TargetQuery,
+        key: TotalKey,
         totals: KeptTotals,
     ) -> int:
         """The total from ``totals`` if it was counted at the account's current change state,
@@ -457,8 +446,7 @@ class TargetStore:
         itself, so a later backfill finds nothing to add. The test suite's table wipes
         delete the state row, but each test's account has a new random id.
         """
-        key = total_key(query)
-        state = change_state(conn, query.account_id)
+        state = change_state(conn, key.account_id)
         total = totals.get(key, state)
         if total is None:
             total = self._count(conn, cond)
@@ -468,7 +456,8 @@ class TargetStore:
     def count(self, query: TargetQuery) -> int:
         """How many targets match ``query`` (its order and window aside)."""
         with self.db.read() as conn:
-            return self._count(conn, _query_statements(query, self.db.engine.dialect.name)[0])
+            cond, _ = _statements(total_key(query), query.order, self.db.engine.dialect.name)
+            return self._count(conn, cond)
 
     @staticmethod
     def _count(conn: Connection, cond: Sequence[ColumnElement[bool]]) -> int:

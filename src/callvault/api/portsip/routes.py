@@ -5,8 +5,7 @@ list (``{count, items}``) and by id, in the three ``{id}`` shapes the spec publi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -18,6 +17,7 @@ from callvault.api.portsip.errors import PortsipRoute, not_found
 from callvault.api.portsip.login import router as login_router
 from callvault.api.portsip.mapping import target_body
 from callvault.api.portsip.params import list_options
+from callvault.api.portsip.rendering import render_targets
 from callvault.api.portsip.schemas import (
     CALLLOG_DETAIL,
     CALLLOG_SUMMARY,
@@ -27,7 +27,7 @@ from callvault.api.portsip.schemas import (
 )
 from callvault.api.portsip.sync import router as sync_router
 from callvault.api.rendered import rendered_items
-from callvault.domain.target_query import TargetQuery, TargetRef
+from callvault.domain.target_query import TargetQuery
 from callvault.domain.targets import CallTarget
 from callvault.services.auth import Principal
 
@@ -48,15 +48,8 @@ def _list(request: Request, principal: Principal, shape: Sequence[str], *, own: 
         limit=opts.top,
     )
     refs, total = targets_of(request).list_stored(query)
-    cache = rendered_items(request)
-    items = [cache.item(("portsip", shape, ref.version), _renderer(ref, shape)) for ref in refs]
+    items = render_targets(rendered_items(request), refs, shape)
     return JSONBytes({"count": total, "items": items})
-
-
-def _renderer(ref: TargetRef, shape: Sequence[str]) -> Callable[[], dict[str, Any]]:
-    """The item of one listed target, for when it is not kept rendered (the key: its shape
-    and the row's version, which moves with every write of the row)."""
-    return lambda: target_body(ref.load().target, shape)
 
 
 def _one(request: Request, principal: Principal, target_id: str, *, own: bool) -> CallTarget:

@@ -39,7 +39,6 @@ FIELDS: dict[str, TargetField] = {
     "service_number": TargetField.SERVICE_NUMBER,
     "user_data": TargetField.USER_DATA,
 }
-WIRE_NAME = {field: name for name, field in FIELDS.items()}
 
 DIRECTION: dict[TargetDirection, str] = {
     TargetDirection.INTERNAL: "EXTENSION_CALL",
