@@ -84,6 +84,16 @@ def test_referenced_audio_is_fetched_once(services: Services, source: str) -> No
     assert [p.record_id for p in fetcher.pending(acc.account_id)] == ["F1"]
 
 
+def test_only_references_without_audio_are_pending(services: Services, source: str) -> None:
+    acc = make_account(services)
+    _calls(services, acc, source, ["long", "other"])
+    held = _recording(services, acc, "F1")
+    held.recording.held = True  # audio kept here already, the source URI still named
+    assert services.ingest.ingest(acc.account_id, [held]).updated == 1
+    fetcher = RecordingFetcher(services.calls, services.recordings)
+    assert [p.record_id for p in fetcher.pending(acc.account_id)] == ["F0"]
+
+
 def test_a_refusing_source_is_reported(services: Services, source: str) -> None:
     acc = make_account(services)
     _calls(services, acc, source, ["long"])
